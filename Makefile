@@ -2,7 +2,7 @@
 
 # Tools are pinned and installed into ./bin from the Go module proxy.
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
-KUSTOMIZE_VERSION ?= v5.8.3
+KUSTOMIZE_VERSION ?= v5.8.2
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
@@ -32,11 +32,12 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC under config/.
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
 
-.PHONY: verify-generated
-verify-generated: manifests generate ## Fail when generated files differ from what is committed.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
-		echo "generated files are out of date: run 'make manifests generate' and commit the result"; \
-		git status --porcelain -- api config; git --no-pager diff --stat -- api config; exit 1; \
+.PHONY: verify
+verify: manifests generate fmt ## Fail when generated, formatted or tidied files differ from what is committed.
+	go mod tidy
+	@if [ -n "$$(git status --porcelain)" ]; then \
+		echo "generated files are out of date: run 'make manifests generate fmt && go mod tidy' and commit the result"; \
+		git status --porcelain; git --no-pager diff --stat; exit 1; \
 	fi
 
 .PHONY: fmt

@@ -25,14 +25,15 @@ import (
 
 func main() {
 	var (
-		metricsAddr, probeAddr string
-		leaderElect            bool
-		kubeAPIQPS             float64
-		kubeAPIBurst           int
+		metricsAddr, probeAddr, leaderElectionNamespace string
+		leaderElect                                     bool
+		kubeAPIQPS                                      float64
+		kubeAPIBurst                                    int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 turns it off.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&leaderElect, "leader-elect", true, "Elect a leader through a Lease so that only one replica reconciles at a time.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to the operator's own namespace in a cluster.")
 	flag.Float64Var(&kubeAPIQPS, "kube-api-qps", -1, "Queries per second to the Kubernetes API; negative leaves the pace to the API server's priority and fairness.")
 	flag.IntVar(&kubeAPIBurst, "kube-api-burst", 0, "Burst of queries to the Kubernetes API when kube-api-qps is positive.")
 	zapOpts := zap.Options{}
@@ -43,11 +44,12 @@ func main() {
 	log := ctrl.Log.WithName("setup")
 
 	mgr, err := newManager(managerOptions{
-		metricsAddr:  metricsAddr,
-		probeAddr:    probeAddr,
-		leaderElect:  leaderElect,
-		kubeAPIQPS:   float32(kubeAPIQPS),
-		kubeAPIBurst: kubeAPIBurst,
+		metricsAddr:             metricsAddr,
+		probeAddr:               probeAddr,
+		leaderElect:             leaderElect,
+		leaderElectionNamespace: leaderElectionNamespace,
+		kubeAPIQPS:              float32(kubeAPIQPS),
+		kubeAPIBurst:            kubeAPIBurst,
 	})
 	if err != nil {
 		log.Error(err, "Failed to create the manager")
@@ -62,10 +64,10 @@ func main() {
 }
 
 type managerOptions struct {
-	metricsAddr, probeAddr string
-	leaderElect            bool
-	kubeAPIQPS             float32
-	kubeAPIBurst           int
+	metricsAddr, probeAddr, leaderElectionNamespace string
+	leaderElect                                     bool
+	kubeAPIQPS                                      float32
+	kubeAPIBurst                                    int
 }
 
 func newScheme() *runtime.Scheme {
@@ -86,11 +88,12 @@ func newManager(o managerOptions) (ctrl.Manager, error) {
 	cfg.Burst = o.kubeAPIBurst
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 newScheme(),
-		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress: o.probeAddr,
-		LeaderElection:         o.leaderElect,
-		LeaderElectionID:       "token-operator.tokenoperator.io",
+		Scheme:                  newScheme(),
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "token-operator.tokenoperator.io",
+		LeaderElectionNamespace: o.leaderElectionNamespace,
 		// The operator writes Secrets but must not cache every Secret of the cluster.
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{
