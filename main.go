@@ -5,20 +5,20 @@ package main
 import (
 	"flag"
 	"os"
+	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/controllers"
 )
 
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -28,7 +28,8 @@ func main() {
 		metricsAddr, probeAddr, leaderElectionNamespace string
 		leaderElect                                     bool
 		kubeAPIQPS                                      float64
-		kubeAPIBurst                                    int
+		kubeAPIBurst, concurrency                       int
+		remoteTimeout                                   time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 turns it off.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
@@ -36,6 +37,8 @@ func main() {
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to the operator's own namespace in a cluster.")
 	flag.Float64Var(&kubeAPIQPS, "kube-api-qps", -1, "Queries per second to the Kubernetes API; negative leaves the pace to the API server's priority and fairness.")
 	flag.IntVar(&kubeAPIBurst, "kube-api-burst", 0, "Burst of queries to the Kubernetes API when kube-api-qps is positive.")
+	flag.IntVar(&concurrency, "concurrency", 4, "Tokens of each kind reconciled at once.")
+	flag.DurationVar(&remoteTimeout, "remote-timeout", 30*time.Second, "Timeout of each call to a remote token API.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -50,6 +53,8 @@ func main() {
 		leaderElectionNamespace: leaderElectionNamespace,
 		kubeAPIQPS:              float32(kubeAPIQPS),
 		kubeAPIBurst:            kubeAPIBurst,
+		concurrency:             concurrency,
+		remoteTimeout:           remoteTimeout,
 	})
 	if err != nil {
 		log.Error(err, "Failed to create the manager")
@@ -67,7 +72,8 @@ type managerOptions struct {
 	metricsAddr, probeAddr, leaderElectionNamespace string
 	leaderElect                                     bool
 	kubeAPIQPS                                      float32
-	kubeAPIBurst                                    int
+	kubeAPIBurst, concurrency                       int
+	remoteTimeout                                   time.Duration
 }
 
 func newScheme() *runtime.Scheme {
@@ -95,13 +101,18 @@ func newManager(o managerOptions) (ctrl.Manager, error) {
 		LeaderElectionID:        "token-operator.tokenoperator.io",
 		LeaderElectionNamespace: o.leaderElectionNamespace,
 		// The operator writes Secrets but must not cache every Secret of the cluster.
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{
-				tokensv1alpha1.ManagedByLabel: tokensv1alpha1.ManagedByValue,
-			})},
-		}},
+		Cache: cache.Options{ByObject: controllers.OwnedSecretsOnly()},
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := (&controllers.PersonalTokenReconciler{
+		Client:        mgr.GetClient(),
+		APIReader:     mgr.GetAPIReader(),
+		Recorder:      mgr.GetEventRecorder(controllers.PersonalTokenControllerName),
+		Clock:         clock.RealClock{},
+		RemoteTimeout: o.remoteTimeout,
+	}).SetupWithManager(mgr, o.concurrency); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -7,13 +7,20 @@ import (
 	"path/filepath"
 	"testing"
 
+	"strings"
+
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 )
@@ -23,6 +30,7 @@ import (
 var (
 	ctx       = context.Background()
 	scheme    = runtime.NewScheme()
+	cfg       *rest.Config
 	k8sClient client.Client
 )
 
@@ -42,7 +50,10 @@ func runSuite(m *testing.M) int {
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
-	cfg, err := testEnv.Start()
+	// Every log line of the suite, debug included, is kept for the leak check.
+	ctrl.SetLogger(zap.New(zap.WriteTo(syncWriter{}), zap.Level(zapcore.Level(-5))))
+	var err error
+	cfg, err = testEnv.Start()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "failed to start the test control plane: %v\n", err)
 		return 1
@@ -53,12 +64,45 @@ func runSuite(m *testing.M) int {
 		}
 	}()
 
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	k8sClient, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "failed to create a client: %v\n", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if leaks := findLeaks(); len(leaks) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: token values leaked into logs or events:\n%s\n", strings.Join(leaks, "\n"))
+		return 1
+	}
+	return code
+}
+
+// findLeaks searches every log line and event of the suite (those recorded by
+// hand-driven reconciles and those in the API server) for every token value the
+// test servers issued.
+func findLeaks() []string {
+	var list eventsv1.EventList
+	if err := k8sClient.List(ctx, &list); err != nil {
+		return []string{fmt.Sprintf("failed to list events: %v", err)}
+	}
+	leakMu.Lock()
+	defer leakMu.Unlock()
+	texts := append([]string{logSink.String()}, eventNotes...)
+	for _, ev := range list.Items {
+		texts = append(texts, ev.Note)
+	}
+	if len(tokenValues) == 0 {
+		return []string{"no token value was recorded: the leak check would prove nothing"}
+	}
+	var leaks []string
+	for value := range tokenValues {
+		for _, text := range texts {
+			if strings.Contains(text, value) {
+				leaks = append(leaks, fmt.Sprintf("a token value appears in: %.200s", text))
+			}
+		}
+	}
+	return leaks
 }
 
 // newNamespace creates a namespace of the test's own: envtest cannot delete

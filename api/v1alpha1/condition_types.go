@@ -20,3 +20,59 @@ const (
 	// from the moment the intent is recorded until the Secret holds the new token.
 	IssuingCondition = "Issuing"
 )
+
+// Reasons of Ready, Stalled and Reconciling when a token cannot be reconciled.
+const (
+	// IssuerNotFoundReason: the issuerRef names no issuer (yet).
+	IssuerNotFoundReason = "IssuerNotFound"
+	// IssuerMismatchReason: the issuer mints another kind of token.
+	IssuerMismatchReason = "IssuerMismatch"
+	// NamespaceNotAllowedReason: a ClusterTokenIssuer's policy leaves the token's namespace out.
+	NamespaceNotAllowedReason = "NamespaceNotAllowed"
+	// PolicyViolationReason: the token asks for more than its issuer's policy allows.
+	PolicyViolationReason = "PolicyViolation"
+	// CredentialsNotFoundReason: the credentials Secret, or a key of it, is missing.
+	CredentialsNotFoundReason = "CredentialsNotFound"
+	// AuthenticationFailedReason: the remote system refused the credentials.
+	AuthenticationFailedReason = "AuthenticationFailed"
+	// UserMismatchReason: the credentials belong to another user than spec.user.
+	UserMismatchReason = "UserMismatch"
+	// RemoteRefusedReason: the remote system refused the request as invalid.
+	RemoteRefusedReason = "RemoteAPIRefused"
+	// RemoteErrorReason: the remote system failed or could not be reached; retried.
+	RemoteErrorReason = "RemoteAPIError"
+	// SecretConflictReason: the target Secret exists and belongs to something else.
+	SecretConflictReason = "SecretConflict"
+	// RevocationBlockedReason: deletion waits until the tokens can be revoked.
+	RevocationBlockedReason = "RevocationBlocked"
+)
+
+// Reasons of the Issuing condition: why a new token is being minted.
+const (
+	// DoesNotExistReason: no token has been minted yet.
+	DoesNotExistReason = "DoesNotExist"
+	// SecretMissingReason: the Secret that held the token is gone.
+	SecretMissingReason = "SecretMissing"
+	// SecretMismatchReason: the Secret no longer holds the current token.
+	SecretMismatchReason = "SecretMismatch"
+	// UserChangedReason: spec.user names another user than the token's owner.
+	UserChangedReason = "UserChanged"
+	// ManuallyTriggeredReason: the tokenoperator.io/rotate annotation changed.
+	ManuallyTriggeredReason = "ManuallyTriggered"
+	// RenewalDueReason: the token reached its renewal time.
+	RenewalDueReason = "RenewalDue"
+)
+
+// Reasons of Normal events, one per transition.
+const (
+	// IssuedReason: the first token was minted into the Secret.
+	IssuedReason = "Issued"
+	// RotatedReason: a new token replaced the previous one in the Secret.
+	RotatedReason = "Rotated"
+	// UpdatedReason: the live token's description or scopes were changed in place.
+	UpdatedReason = "Updated"
+	// RevokedReason: a token was revoked at the remote system.
+	RevokedReason = "Revoked"
+	// OrphanRevokedReason: a token minted by an interrupted attempt was found and revoked.
+	OrphanRevokedReason = "OrphanRevoked"
+)

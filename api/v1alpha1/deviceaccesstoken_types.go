@@ -116,6 +116,15 @@ type DeviceAccessToken struct {
 	Status DeviceAccessTokenStatus `json:"status,omitempty"`
 }
 
+// GetConditions returns the status conditions.
+func (in *DeviceAccessToken) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the status conditions.
+func (in *DeviceAccessToken) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// SetObservedGeneration records the generation reconciled to an outcome.
+func (in *DeviceAccessToken) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
 // DeviceAccessTokenList is a list of DeviceAccessTokens.
 // +kubebuilder:object:root=true
 type DeviceAccessTokenList struct {

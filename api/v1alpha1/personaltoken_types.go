@@ -142,6 +142,10 @@ type PersonalTokenStatus struct {
 	// +optional
 	UserID int64 `json:"userId,omitempty"`
 
+	// user is the AWX username the token belongs to.
+	// +optional
+	User string `json:"user,omitempty"`
+
 	// scopes are the scopes the current token has at AWX.
 	// +listType=set
 	// +optional
@@ -187,6 +191,15 @@ type PersonalToken struct {
 	// +optional
 	Status PersonalTokenStatus `json:"status,omitempty"`
 }
+
+// GetConditions returns the status conditions.
+func (in *PersonalToken) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the status conditions.
+func (in *PersonalToken) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// SetObservedGeneration records the generation reconciled to an outcome.
+func (in *PersonalToken) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
 
 // PersonalTokenList is a list of PersonalTokens.
 // +kubebuilder:object:root=true

@@ -163,16 +163,25 @@ type TokenStatus struct {
 	LastFailureTime *metav1.Time `json:"lastFailureTime,omitempty"`
 }
 
-// GetConditions returns the conditions of a token.
-func (in *TokenStatus) GetConditions() []metav1.Condition { return in.Conditions }
-
-// SetConditions replaces the conditions of a token.
-func (in *TokenStatus) SetConditions(c []metav1.Condition) { in.Conditions = c }
-
 // Annotations the operator reads on token objects.
 const (
 	// RotateAnnotation forces a rotation whenever its value changes.
 	RotateAnnotation = "tokenoperator.io/rotate"
+
+	// ReleaseFinalizerAnnotation, set to "true" on a token being deleted, lets the
+	// deletion finish without revoking, when revoking cannot succeed (the
+	// credentials are gone, say). The remote tokens are then left alive.
+	ReleaseFinalizerAnnotation = "tokenoperator.io/release-finalizer"
+)
+
+// Annotations the operator writes on the Secrets it owns.
+const (
+	// TokenIDAnnotation is the remote id of the token a Secret holds.
+	TokenIDAnnotation = "tokenoperator.io/token-id"
+	// TokenHashAnnotation is the SHA-256 of the token value a Secret holds, so that
+	// a value changed by hand is noticed. A hash of a random 30-character token
+	// cannot be reversed.
+	TokenHashAnnotation = "tokenoperator.io/token-hash"
 )
 
 // Labels the operator puts on the Secrets it writes. Its cache holds only Secrets

@@ -195,12 +195,6 @@ type TokenIssuerStatus struct {
 	AWXAPI AWXAPI `json:"awxAPI,omitempty"`
 }
 
-// GetConditions returns the conditions of an issuer.
-func (in *TokenIssuerStatus) GetConditions() []metav1.Condition { return in.Conditions }
-
-// SetConditions replaces the conditions of an issuer.
-func (in *TokenIssuerStatus) SetConditions(c []metav1.Condition) { in.Conditions = c }
-
 // TokenIssuer says where the tokens of its own namespace come from and what they may
 // ask for.
 // +kubebuilder:object:root=true
@@ -223,6 +217,15 @@ type TokenIssuer struct {
 	// +optional
 	Status TokenIssuerStatus `json:"status,omitempty"`
 }
+
+// GetConditions returns the status conditions.
+func (in *TokenIssuer) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the status conditions.
+func (in *TokenIssuer) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// SetObservedGeneration records the generation reconciled to an outcome.
+func (in *TokenIssuer) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
 
 // TokenIssuerList is a list of TokenIssuers.
 // +kubebuilder:object:root=true
@@ -253,6 +256,15 @@ type ClusterTokenIssuer struct {
 	// +optional
 	Status TokenIssuerStatus `json:"status,omitempty"`
 }
+
+// GetConditions returns the status conditions.
+func (in *ClusterTokenIssuer) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the status conditions.
+func (in *ClusterTokenIssuer) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// SetObservedGeneration records the generation reconciled to an outcome.
+func (in *ClusterTokenIssuer) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
 
 // ClusterTokenIssuerList is a list of ClusterTokenIssuers.
 // +kubebuilder:object:root=true

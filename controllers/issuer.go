@@ -1,0 +1,67 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+)
+
+// issuerRetryInterval is how often a token whose issuer is missing looks again, on
+// top of the issuer watch that wakes it at once.
+const issuerRetryInterval = 5 * time.Minute
+
+// resolvedIssuer is an issuer of either kind, as a token sees it.
+type resolvedIssuer struct {
+	ref  tokensv1alpha1.IssuerRef
+	spec tokensv1alpha1.TokenIssuerSpec
+}
+
+// policy returns the issuer's policy, empty when it has none.
+func (i resolvedIssuer) policy() tokensv1alpha1.IssuerPolicy {
+	if i.spec.Policy == nil {
+		return tokensv1alpha1.IssuerPolicy{}
+	}
+	return *i.spec.Policy
+}
+
+func (i resolvedIssuer) String() string {
+	return fmt.Sprintf("%s %q", i.ref.Kind, i.ref.Name)
+}
+
+// resolveIssuer reads the issuer a token names and checks that it serves the
+// token's namespace. A missing issuer is Waiting (the issuer watch wakes the token
+// when it appears); a namespace the policy leaves out is Stalling.
+func resolveIssuer(ctx context.Context, c client.Reader, namespace string, ref tokensv1alpha1.IssuerRef) (resolvedIssuer, error) {
+	issuer := resolvedIssuer{ref: ref}
+	var err error
+	switch ref.Kind {
+	case tokensv1alpha1.ClusterTokenIssuerKind:
+		var cti tokensv1alpha1.ClusterTokenIssuer
+		err = c.Get(ctx, client.ObjectKey{Name: ref.Name}, &cti)
+		issuer.spec = cti.Spec
+	default:
+		var ti tokensv1alpha1.TokenIssuer
+		err = c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &ti)
+		issuer.spec = ti.Spec
+	}
+	if apierrors.IsNotFound(err) {
+		return issuer, reconcile.Wait(tokensv1alpha1.IssuerNotFoundReason, issuerRetryInterval,
+			fmt.Errorf("%s not found: create it or fix spec.issuerRef", issuer))
+	}
+	if err != nil {
+		return issuer, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s: %w", issuer, err))
+	}
+	if allowed := issuer.policy().AllowedNamespaces; ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind &&
+		len(allowed) > 0 && !slices.Contains(allowed, namespace) {
+		return issuer, reconcile.Stall(tokensv1alpha1.NamespaceNotAllowedReason,
+			fmt.Errorf("%s does not serve namespace %q: add it to the issuer's policy.allowedNamespaces or use another issuer", issuer, namespace))
+	}
+	return issuer, nil
+}

@@ -1,0 +1,61 @@
+package controllers
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+)
+
+// issuerRefIndex indexes tokens by the issuer they name, "<kind>/<name>", so that an
+// issuer change wakes exactly its tokens.
+const issuerRefIndex = ".spec.issuerRef"
+
+func issuerRefKey(kind tokensv1alpha1.IssuerKind, name string) string {
+	if kind == "" {
+		kind = tokensv1alpha1.TokenIssuerKind
+	}
+	return string(kind) + "/" + name
+}
+
+// indexIssuerRef registers issuerRefIndex for a token kind.
+func indexIssuerRef(mgr ctrl.Manager, token client.Object, ref func(client.Object) tokensv1alpha1.IssuerRef) error {
+	return mgr.GetFieldIndexer().IndexField(context.Background(), token, issuerRefIndex, func(o client.Object) []string {
+		r := ref(o)
+		return []string{issuerRefKey(r.Kind, r.Name)}
+	})
+}
+
+// tokensForIssuer maps an issuer event to the tokens of one kind that name it. A
+// TokenIssuer serves its own namespace; a ClusterTokenIssuer every namespace.
+func tokensForIssuer(c client.Reader, list client.ObjectList) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, issuer client.Object) []reconcile.Request {
+		opts := []client.ListOption{}
+		var key string
+		switch issuer.(type) {
+		case *tokensv1alpha1.ClusterTokenIssuer:
+			key = issuerRefKey(tokensv1alpha1.ClusterTokenIssuerKind, issuer.GetName())
+		default:
+			key = issuerRefKey(tokensv1alpha1.TokenIssuerKind, issuer.GetName())
+			opts = append(opts, client.InNamespace(issuer.GetNamespace()))
+		}
+		tokens := list.DeepCopyObject().(client.ObjectList)
+		if err := c.List(ctx, tokens, append(opts, client.MatchingFields{issuerRefIndex: key})...); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Failed to list the tokens of an issuer", "issuer", key)
+			return nil
+		}
+		var requests []reconcile.Request
+		_ = meta.EachListItem(tokens, func(o runtime.Object) error {
+			token := o.(client.Object)
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(token)})
+			return nil
+		})
+		return requests
+	})
+}

@@ -1,0 +1,231 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+	"github.com/tokenoperator/token-operator/internal/schedule"
+)
+
+const (
+	// PersonalTokenControllerName names the controller, its field owner and its events.
+	PersonalTokenControllerName = "personaltoken-controller"
+	// PersonalTokenFinalizer holds a PersonalToken until its tokens are revoked.
+	PersonalTokenFinalizer = "tokens.tokenoperator.io/finalizer"
+	// maxRequeue bounds how long a healthy token waits before a (no-op) look.
+	maxRequeue = 24 * time.Hour
+)
+
+// +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=personaltokens,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=personaltokens/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=personaltokens/finalizers,verbs=update
+// +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=tokenissuers;clustertokenissuers,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+
+// PersonalTokenReconciler keeps an AWX personal access token alive in a Secret.
+type PersonalTokenReconciler struct {
+	client.Client
+	// APIReader reads what the cache does not hold: Secrets the operator does not own.
+	APIReader     client.Reader
+	Recorder      events.EventRecorder
+	Clock         clock.PassiveClock
+	RemoteTimeout time.Duration
+}
+
+// personalTokenState is what the steps of one reconcile share.
+type personalTokenState struct {
+	patcher *reconcile.StatusPatcher
+	issuer  resolvedIssuer
+	secret  *corev1.Secret // the Secret at spec.secret.name, nil when absent
+	maxAge  time.Duration
+	session *remoteSession
+	ready   string // the Ready message on success
+	requeue time.Duration
+}
+
+// Reconcile loads a PersonalToken, runs its lifecycle, and records the outcome in
+// one status patch.
+func (r *PersonalTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	pt := &tokensv1alpha1.PersonalToken{}
+	if err := r.Get(ctx, req.NamespacedName, pt); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	st := &personalTokenState{patcher: reconcile.NewStatusPatcher(r.Client, PersonalTokenControllerName, pt)}
+
+	defer func() {
+		r.countFailures(pt, retErr)
+		reconcile.Summarize(pt, retErr, st.ready)
+		if err := st.patcher.Patch(ctx, pt); err != nil && !(apierrors.IsNotFound(err) && !pt.DeletionTimestamp.IsZero()) {
+			// First, so that the outcome, unrecorded, is retried whatever it was.
+			retErr = errors.Join(reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to patch status: %w", err)), retErr)
+		}
+		reconcile.RecordError(ctx, r.Recorder, pt, retErr)
+		result, retErr = reconcile.Result(ctrl.Result{RequeueAfter: st.requeue}, retErr)
+	}()
+
+	if !pt.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, pt, st)
+	}
+	if !controllerutil.ContainsFinalizer(pt, PersonalTokenFinalizer) {
+		patch := client.MergeFrom(pt.DeepCopy())
+		controllerutil.AddFinalizer(pt, PersonalTokenFinalizer)
+		if err := r.Patch(ctx, pt, patch, client.FieldOwner(PersonalTokenControllerName)); err != nil {
+			return ctrl.Result{}, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to add the finalizer: %w", err))
+		}
+		st.patcher.Rebase(pt)
+	}
+	return ctrl.Result{}, r.reconcile(ctx, pt, st)
+}
+
+// reconcile runs the lifecycle: load the issuer and check the policy, then drive the
+// token (recover, mint, or update in place), keep the Secret as the spec says,
+// and revoke replaced tokens whose overlap has passed.
+func (r *PersonalTokenReconciler) reconcile(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) error {
+	issuer, err := resolveIssuer(ctx, r.Client, pt.Namespace, pt.Spec.IssuerRef)
+	if err != nil {
+		return err
+	}
+	st.issuer = issuer
+	if err := checkPersonalTokenPolicy(pt, issuer); err != nil {
+		reason := tokensv1alpha1.PolicyViolationReason
+		if issuer.spec.AWX == nil {
+			reason = tokensv1alpha1.IssuerMismatchReason
+		}
+		return reconcile.Stall(reason, err)
+	}
+	var policyMaxAge *time.Duration
+	if p := issuer.policy(); p.MaxAge != nil {
+		policyMaxAge = &p.MaxAge.Duration
+	}
+	st.maxAge = schedule.EffectiveMaxAge(pt.Spec.Rotation, policyMaxAge)
+	if err := r.loadSecret(ctx, pt, st); err != nil {
+		return err
+	}
+
+	if err := r.reconcileToken(ctx, pt, st); err != nil {
+		return err
+	}
+	if err := r.reconcileSecret(ctx, pt, st); err != nil {
+		return err
+	}
+	next, err := r.revokeDue(ctx, pt, st)
+	if err != nil {
+		return err
+	}
+	r.schedule(pt, st, next)
+	return nil
+}
+
+// loadSecret reads the Secret at spec.secret.name from the cache.
+func (r *PersonalTokenReconciler) loadSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) error {
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: pt.Spec.Secret.Name}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		st.secret = nil
+	case err != nil:
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", pt.Spec.Secret.Name, err))
+	default:
+		st.secret = secret
+	}
+	return nil
+}
+
+// reconcileToken finishes an interrupted mint, then mints when a trigger hits, or
+// else updates the live token in place when its description or scopes changed.
+func (r *PersonalTokenReconciler) reconcileToken(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) error {
+	if pt.Status.PendingMint != nil {
+		if err := r.recoverMint(ctx, pt, st); err != nil {
+			return err
+		}
+	}
+	in := personalTokenInput{token: pt, secret: st.secret, now: r.Clock.Now(), maxAge: st.maxAge}
+	if reason, message, hit := mintReason(in); hit {
+		return r.mint(ctx, pt, st, reason, message)
+	}
+	if description, scopes, update := wantUpdate(pt); update {
+		return r.updateInPlace(ctx, pt, st, description, scopes)
+	}
+	return nil
+}
+
+// reconcileSecret rewrites the Secret when its format, labels or annotations no
+// longer match the spec, from the value it holds. It writes nothing otherwise.
+func (r *PersonalTokenReconciler) reconcileSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) error {
+	value, held := heldValue(st.secret, pt.Status.TokenID)
+	if !held {
+		return nil
+	}
+	return r.writeSecret(ctx, pt, desiredPersonalTokenSecret(pt, st.issuer.spec.AWX.URL, pt.Status.TokenID, value))
+}
+
+// schedule records the renewal time and when to look again: at the renewal, or
+// when the next replaced token is due for revocation.
+func (r *PersonalTokenReconciler) schedule(pt *tokensv1alpha1.PersonalToken, st *personalTokenState, nextRevocation time.Duration) {
+	renewal := personalTokenRenewalTime(pt, st.maxAge)
+	pt.Status.RenewalTime = nil
+	requeue := maxRequeue
+	if !renewal.IsZero() {
+		pt.Status.RenewalTime = &metav1.Time{Time: renewal}
+		requeue = min(requeue, max(renewal.Sub(r.Clock.Now()), time.Second))
+	}
+	st.requeue = reconcile.LowestRequeue(requeue, nextRevocation)
+	st.ready = fmt.Sprintf("token %d of AWX user %q is in Secret %q", pt.Status.TokenID, pt.Status.User, pt.Spec.Secret.Name)
+	if !renewal.IsZero() {
+		st.ready += ", renews at " + renewal.UTC().Format(time.RFC3339)
+	}
+}
+
+// countFailures keeps the failure count and time that back-off and users read.
+func (r *PersonalTokenReconciler) countFailures(pt *tokensv1alpha1.PersonalToken, err error) {
+	if err == nil {
+		pt.Status.FailedIssuanceAttempts = 0
+		return
+	}
+	pt.Status.FailedIssuanceAttempts++
+	pt.Status.LastFailureTime = &metav1.Time{Time: r.Clock.Now()}
+}
+
+// SetupWithManager registers the controller. Its own status writes do not wake it
+// (generation and annotation predicates); its Secrets, the issuers and the rotate
+// annotation do.
+func (r *PersonalTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+	if err := indexIssuerRef(mgr, &tokensv1alpha1.PersonalToken{}, func(o client.Object) tokensv1alpha1.IssuerRef {
+		return o.(*tokensv1alpha1.PersonalToken).Spec.IssuerRef
+	}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(PersonalTokenControllerName).
+		For(&tokensv1alpha1.PersonalToken{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.Secret{}).
+		Watches(&tokensv1alpha1.TokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.PersonalTokenList{}),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.PersonalTokenList{}),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: concurrency,
+			// Failures talk to remote APIs: back off from a second to five minutes.
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](time.Second, 5*time.Minute),
+		}).
+		Complete(r)
+}

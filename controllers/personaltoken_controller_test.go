@@ -1,0 +1,264 @@
+package controllers
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
+)
+
+func TestPersonalTokenReconciler_IssuesAWorkingToken(t *testing.T) {
+	for _, flavor := range []awxtest.Flavor{awxtest.FlavorController, awxtest.FlavorGateway} {
+		t.Run(string(flavor), func(t *testing.T) {
+			g := NewWithT(t)
+			e := newPTEnv(t, flavor, nil)
+			e.startManager()
+			pt := e.waitReady(e.personalToken("ci-runner", nil))
+
+			secret := e.secret("ci-runner-awx")
+			g.Expect(secret).NotTo(BeNil())
+			user, scopes, ok := e.awx.Authenticate(string(secret.Data["CONTROLLER_OAUTH_TOKEN"]))
+			g.Expect(ok).To(BeTrue(), "the value in the Secret authenticates at AWX")
+			g.Expect(user).To(Equal(awxUser))
+			g.Expect(scopes).To(ConsistOf("read", "write"))
+			g.Expect(string(secret.Data["CONTROLLER_HOST"])).To(Equal(e.awx.URL()))
+			g.Expect(secret.Labels).To(HaveKeyWithValue(tokensv1alpha1.ManagedByLabel, tokensv1alpha1.ManagedByValue))
+			g.Expect(secret.Annotations).To(HaveKeyWithValue(tokensv1alpha1.TokenIDAnnotation, strconv.FormatInt(pt.Status.TokenID, 10)))
+			g.Expect(metav1.IsControlledBy(secret, pt)).To(BeTrue(), "the PersonalToken owns its Secret")
+
+			g.Expect(pt.Status.Revision).To(Equal(int64(1)))
+			g.Expect(pt.Status.User).To(Equal(awxUser))
+			g.Expect(pt.Status.ExpiresAt).NotTo(BeNil())
+			g.Expect(pt.Finalizers).To(ContainElement(PersonalTokenFinalizer))
+			for _, abnormal := range []string{tokensv1alpha1.ReconcilingCondition, tokensv1alpha1.StalledCondition, tokensv1alpha1.IssuingCondition} {
+				g.Expect(meta.FindStatusCondition(pt.Status.Conditions, abnormal)).To(BeNil(), "kstatus: %s is absent once Ready", abnormal)
+			}
+			e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+		})
+	}
+}
+
+func TestPersonalTokenReconciler_SecretFormats(t *testing.T) {
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startManager()
+	formats := []struct {
+		format    tokensv1alpha1.PersonalTokenSecretFormat
+		host, key string
+	}{
+		{tokensv1alpha1.SecretFormatController, "CONTROLLER_HOST", "CONTROLLER_OAUTH_TOKEN"},
+		{tokensv1alpha1.SecretFormatTower, "TOWER_HOST", "TOWER_OAUTH_TOKEN"},
+		{tokensv1alpha1.SecretFormatGateway, "AAP_HOSTNAME", "AAP_TOKEN"},
+		{tokensv1alpha1.SecretFormatResourceOperator, "host", "token"},
+		{tokensv1alpha1.SecretFormatPlain, "", "token"},
+	}
+	for i, f := range formats {
+		t.Run(string(f.format), func(t *testing.T) {
+			g := NewWithT(t)
+			pt := e.waitReady(e.personalToken(fmt.Sprintf("format-%d", i), func(pt *tokensv1alpha1.PersonalToken) {
+				pt.Spec.Secret.Format = f.format
+			}))
+			secret := e.secret(pt.Spec.Secret.Name)
+			wantKeys := []string{f.key}
+			if f.host != "" {
+				wantKeys = append(wantKeys, f.host)
+				g.Expect(string(secret.Data[f.host])).To(Equal(e.awx.URL()))
+			}
+			g.Expect(secret.Data).To(HaveLen(len(wantKeys)))
+			for _, k := range wantKeys {
+				g.Expect(secret.Data).To(HaveKey(k))
+			}
+			_, _, ok := e.awx.Authenticate(string(secret.Data[f.key]))
+			g.Expect(ok).To(BeTrue())
+		})
+	}
+}
+
+func TestPersonalTokenReconciler_UpdatesScopesAndDescriptionInPlace(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startManager()
+	pt := e.waitReady(e.personalToken("in-place", nil))
+	value := string(e.secret("in-place-awx").Data["CONTROLLER_OAUTH_TOKEN"])
+
+	patch := client.MergeFrom(pt.DeepCopy())
+	pt.Spec.Scopes = []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}
+	pt.Spec.Description = "read-only now"
+	g.Expect(k8sClient.Patch(ctx, pt, patch)).To(Succeed())
+
+	updated := e.waitReady(pt)
+	g.Expect(updated.Status.TokenID).To(Equal(pt.Status.TokenID), "the same token, not a new one")
+	g.Expect(updated.Status.Scopes).To(ConsistOf(tokensv1alpha1.ScopeRead))
+	g.Expect(e.awx.Calls("create")).To(Equal(1))
+	g.Expect(e.awx.Calls("update")).To(Equal(1))
+	live := e.awx.LiveTokens(awxUser)
+	g.Expect(live).To(HaveLen(1))
+	g.Expect(live[0].Scopes).To(ConsistOf("read"))
+	g.Expect(live[0].Description).To(HavePrefix("read-only now [token-operator "))
+	_, scopes, ok := e.awx.Authenticate(value)
+	g.Expect(ok).To(BeTrue(), "the Secret's value still works")
+	g.Expect(scopes).To(ConsistOf("read"))
+}
+
+func TestPersonalTokenReconciler_RotateAnnotation(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startManager()
+	pt := e.waitReady(e.personalToken("manual", nil))
+	first := pt.Status.TokenID
+
+	patch := client.MergeFrom(pt.DeepCopy())
+	pt.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "2026-11-25T10:00:00Z"}
+	g.Expect(k8sClient.Patch(ctx, pt, patch)).To(Succeed())
+
+	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(30 * time.Second).ShouldNot(Equal(first))
+	rotated := e.waitReady(pt)
+	g.Expect(rotated.Status.LastHandledRotateAt).To(Equal("2026-11-25T10:00:00Z"))
+	g.Expect(rotated.Status.Revision).To(Equal(int64(2)))
+	g.Eventually(func() []tokensv1alpha1.PreviousToken { return e.get(pt).Status.PreviousTokens }).Should(BeEmpty())
+	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+func TestPersonalTokenReconciler_SecretDeletedMintsAnew(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startManager()
+	pt := e.waitReady(e.personalToken("lost", nil))
+	first := pt.Status.TokenID
+
+	g.Expect(k8sClient.Delete(ctx, e.secret("lost-awx"))).To(Succeed())
+
+	// The value cannot be read back from AWX: a new token, and the old one revoked.
+	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(30 * time.Second).ShouldNot(Equal(first))
+	g.Eventually(func() int { return len(e.awx.LiveTokens(awxUser)) }).WithTimeout(30 * time.Second).Should(Equal(1))
+	e.waitReady(pt)
+	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+func TestPersonalTokenReconciler_SecretValueChangedByHandMintsAnew(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startManager()
+	pt := e.waitReady(e.personalToken("edited", nil))
+	first := pt.Status.TokenID
+
+	secret := e.secret("edited-awx")
+	secret.Data["CONTROLLER_OAUTH_TOKEN"] = []byte("pasted-by-hand")
+	g.Expect(k8sClient.Update(ctx, secret)).To(Succeed())
+
+	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(30 * time.Second).ShouldNot(Equal(first))
+	g.Eventually(func() int { return len(e.awx.LiveTokens(awxUser)) }).WithTimeout(30 * time.Second).Should(Equal(1))
+	e.waitReady(pt)
+	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+func TestPersonalTokenReconciler_DeleteRevokes(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startManager()
+	pt := e.waitReady(e.personalToken("revoke-me", nil))
+
+	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{}))
+	}).WithTimeout(30 * time.Second).Should(BeTrue())
+	g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty(), "the token is revoked at AWX")
+	g.Expect(e.secret("revoke-me-awx")).To(BeNil(), "no Secret is left holding a dead token")
+}
+
+func TestPersonalTokenReconciler_DeleteRetains(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startManager()
+	pt := e.waitReady(e.personalToken("keep-me", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.DeletionPolicy = tokensv1alpha1.DeletionPolicyRetain
+	}))
+
+	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{}))
+	}).WithTimeout(30 * time.Second).Should(BeTrue())
+	g.Expect(e.awx.LiveTokens(awxUser)).To(HaveLen(1), "the token stays alive at AWX")
+	secret := e.secret("keep-me-awx")
+	g.Expect(secret).NotTo(BeNil())
+	g.Expect(secret.OwnerReferences).To(BeEmpty(), "released, so garbage collection keeps it")
+	_, _, ok := e.awx.Authenticate(string(secret.Data["CONTROLLER_OAUTH_TOKEN"]))
+	g.Expect(ok).To(BeTrue())
+}
+
+func TestPersonalTokenReconciler_DeleteWithoutCredentialsCanBeReleased(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startManager()
+	pt := e.waitReady(e.personalToken("stuck", nil))
+
+	g.Expect(k8sClient.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ci-bot-login", Namespace: e.ns}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
+	g.Eventually(func() string {
+		c := meta.FindStatusCondition(e.get(pt).Status.Conditions, tokensv1alpha1.ReadyCondition)
+		return c.Reason + ": " + c.Message
+	}).WithTimeout(30 * time.Second).Should(And(
+		HavePrefix(tokensv1alpha1.RevocationBlockedReason),
+		ContainSubstring(tokensv1alpha1.ReleaseFinalizerAnnotation)))
+
+	patch := client.MergeFrom(pt.DeepCopy())
+	pt.Annotations = map[string]string{tokensv1alpha1.ReleaseFinalizerAnnotation: "true"}
+	g.Expect(k8sClient.Patch(ctx, pt, patch)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{}))
+	}).WithTimeout(30 * time.Second).Should(BeTrue())
+}
+
+func TestPersonalTokenReconciler_WrongPasswordMintsNothing(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "bad-login", Namespace: e.ns},
+		StringData: map[string]string{"username": awxUser, "password": "wrong"},
+	})
+	e.startManager()
+	pt := e.personalToken("denied", func(pt *tokensv1alpha1.PersonalToken) { pt.Spec.CredentialsSecretRef.Name = "bad-login" })
+
+	g.Eventually(func(g Gomega) {
+		got := e.get(pt)
+		g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, tokensv1alpha1.StalledCondition)).To(BeTrue())
+		ready := meta.FindStatusCondition(got.Status.Conditions, tokensv1alpha1.ReadyCondition)
+		g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.AuthenticationFailedReason))
+		g.Expect(ready.Message).To(ContainSubstring(`fix the credentials in Secret "bad-login"`))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	g.Expect(e.awx.Calls("create")).To(Equal(0))
+	g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty())
+	g.Expect(e.secret("denied-awx")).To(BeNil())
+}
+
+func TestPersonalTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.create(&tokensv1alpha1.TokenIssuer{
+		ObjectMeta: metav1.ObjectMeta{Name: "awx-read-only", Namespace: e.ns},
+		Spec: tokensv1alpha1.TokenIssuerSpec{
+			AWX:    &tokensv1alpha1.AWXIssuer{URL: e.awx.URL()},
+			Policy: &tokensv1alpha1.IssuerPolicy{AllowedScopes: []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}},
+		},
+	})
+	e.startManager()
+	pt := e.personalToken("greedy", func(pt *tokensv1alpha1.PersonalToken) { pt.Spec.IssuerRef.Name = "awx-read-only" })
+
+	g.Eventually(func(g Gomega) {
+		ready := meta.FindStatusCondition(e.get(pt).Status.Conditions, tokensv1alpha1.ReadyCondition)
+		g.Expect(ready).NotTo(BeNil())
+		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.PolicyViolationReason))
+		g.Expect(ready.Message).To(ContainSubstring(`spec.scopes: "write" is not allowed`))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	g.Expect(e.awx.TotalCalls()).To(Equal(0))
+}

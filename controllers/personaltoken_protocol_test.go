@@ -1,0 +1,202 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
+)
+
+func TestPersonalTokenReconciler_RotatesAfterMaxAgeAndRevokesAfterOverlap(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	e := newPTEnv(t, awxtest.FlavorController, clk)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("rotating", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Rotation = &tokensv1alpha1.Rotation{
+			MaxAge:  &metav1.Duration{Duration: time.Hour},
+			Overlap: &metav1.Duration{Duration: 10 * time.Minute},
+		}
+	})
+
+	result, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result.RequeueAfter).To(Equal(time.Hour), "next look at the renewal time")
+	first := e.get(pt)
+	oldValue := string(e.secret("rotating-awx").Data["CONTROLLER_OAUTH_TOKEN"])
+	g.Expect(first.Status.RenewalTime.Time).To(BeTemporally("==", clk.Now().Add(time.Hour)))
+
+	clk.Step(time.Hour)
+	result, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	second := e.get(pt)
+	g.Expect(second.Status.TokenID).NotTo(Equal(first.Status.TokenID))
+	g.Expect(second.Status.PreviousTokens).To(ConsistOf(HaveField("ID", first.Status.TokenID)))
+	g.Expect(result.RequeueAfter).To(Equal(10*time.Minute), "next look when the overlap ends")
+	_, _, oldAlive := e.awx.Authenticate(oldValue)
+	g.Expect(oldAlive).To(BeTrue(), "the old token stays valid during the overlap")
+
+	clk.Step(9 * time.Minute)
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, _, oldAlive = e.awx.Authenticate(oldValue)
+	g.Expect(oldAlive).To(BeTrue(), "not revoked before the overlap has passed")
+
+	clk.Step(time.Minute)
+	result, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, _, oldAlive = e.awx.Authenticate(oldValue)
+	g.Expect(oldAlive).To(BeFalse(), "revoked once the overlap has passed")
+	g.Expect(e.get(pt).Status.PreviousTokens).To(BeEmpty())
+	g.Expect(result.RequeueAfter).To(Equal(50*time.Minute), "next look at the next renewal")
+	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+// dieAt returns a client under which the process "dies" at the first write that
+// matches: that write is carried out first when applied is true (the reply is
+// what is lost), and every write after it fails, as nothing runs after a crash.
+func dieAt(applied bool, matches func(obj client.Object) bool, dead *atomic.Bool) client.Client {
+	errCrash := errors.New("injected crash")
+	write := func(obj client.Object, do func() error) error {
+		if dead.Load() {
+			return errCrash
+		}
+		if !matches(obj) {
+			return do()
+		}
+		dead.Store(true)
+		if applied {
+			if err := do(); err != nil {
+				return err
+			}
+		}
+		return errCrash
+	}
+	return interceptor.NewClient(k8sClient.(client.WithWatch), interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			return write(obj, func() error { return c.Create(ctx, obj, opts...) })
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			return write(obj, func() error { return c.Update(ctx, obj, opts...) })
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			return write(obj, func() error { return c.Patch(ctx, obj, p, opts...) })
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			return write(obj, func() error { return c.SubResource(sub).Patch(ctx, obj, p, opts...) })
+		},
+	})
+}
+
+func TestPersonalTokenReconciler_CrashAtEveryStepLeavesNoOrphan(t *testing.T) {
+	intent := func(obj client.Object) bool {
+		pt, ok := obj.(*tokensv1alpha1.PersonalToken)
+		return ok && pt.Status.PendingMint != nil
+	}
+	secretWrite := func(obj client.Object) bool { _, ok := obj.(*corev1.Secret); return ok }
+	commit := func(obj client.Object) bool {
+		pt, ok := obj.(*tokensv1alpha1.PersonalToken)
+		return ok && pt.Status.PendingMint == nil && pt.Status.TokenID != 0
+	}
+	points := []struct {
+		name string
+		// client returns the Kubernetes client of the interrupted pass.
+		client func(e *ptEnv, dead *atomic.Bool) client.Client
+		// orphans is how many live tokens no Secret holds right after the crash.
+		orphans int
+	}{
+		{"after the intent is recorded", func(_ *ptEnv, dead *atomic.Bool) client.Client {
+			return dieAt(true, intent, dead)
+		}, 0},
+		{"after the mint, with its reply lost", func(e *ptEnv, dead *atomic.Bool) client.Client {
+			e.awx.LoseNextReply("create")
+			dead.Store(true)
+			return k8sClient
+		}, 1},
+		{"after the Secret is written", func(_ *ptEnv, dead *atomic.Bool) client.Client {
+			return dieAt(true, secretWrite, dead)
+		}, 0},
+		{"before the commit", func(_ *ptEnv, dead *atomic.Bool) client.Client {
+			return dieAt(false, commit, dead)
+		}, 0},
+	}
+	for _, point := range points {
+		t.Run(point.name, func(t *testing.T) {
+			g := NewWithT(t)
+			e := newPTEnv(t, awxtest.FlavorController, nil)
+			var dead atomic.Bool
+			r := e.manualReconciler(point.client(e, &dead))
+			pt := e.personalToken("crashy", nil)
+
+			_, err := e.reconcile(r, pt)
+			g.Expect(err).To(HaveOccurred(), "the first pass is interrupted")
+			g.Expect(dead.Load()).To(BeTrue(), "the crash point was reached")
+			g.Expect(e.get(pt).Status.PendingMint).NotTo(BeNil(), "the intent survives the crash")
+			if point.orphans > 0 {
+				g.Expect(e.awx.LiveTokens(awxUser)).To(HaveLen(point.orphans), "the lost reply left a token no Secret holds")
+			}
+
+			// A restarted operator finishes the job.
+			e.startManager()
+			e.waitReady(pt)
+			e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+		})
+	}
+}
+
+func TestPersonalTokenReconciler_NoOpResyncWritesNothing(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	stop := e.startManager()
+	pt := e.waitReady(e.personalToken("quiet", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Rotation = &tokensv1alpha1.Rotation{MaxAge: &metav1.Duration{Duration: 720 * time.Hour}}
+	}))
+	stop()
+
+	var writes atomic.Int32
+	count := func() { writes.Add(1) }
+	counting := interceptor.NewClient(k8sClient.(client.WithWatch), interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			count()
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			count()
+			return c.Update(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			count()
+			return c.Patch(ctx, obj, p, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			count()
+			return c.Delete(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			count()
+			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			count()
+			return c.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
+	e.awx.ResetCalls()
+
+	result, err := e.reconcile(e.manualReconciler(counting), pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes.Load()).To(BeZero(), "no write to the Kubernetes API")
+	g.Expect(e.awx.TotalCalls()).To(BeZero(), "no call to AWX")
+	g.Expect(result.RequeueAfter).To(Equal(maxRequeue), "a healthy token far from renewal looks again within a day")
+}

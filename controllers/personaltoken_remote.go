@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+)
+
+// credentialsRetryInterval is how often a token whose credentials Secret is
+// missing or incomplete looks again.
+const credentialsRetryInterval = time.Minute
+
+// awxTokenAPI is what the PersonalToken reconciler needs of an AWX client.
+type awxTokenAPI interface {
+	Me(ctx context.Context) (awx.User, error)
+	CreateToken(ctx context.Context, req awx.CreateRequest) (awx.CreatedToken, error)
+	UpdateToken(ctx context.Context, id int64, upd awx.Update) (awx.Token, error)
+	DeleteToken(ctx context.Context, id int64) error
+	ListTokens(ctx context.Context, opts awx.ListOptions) ([]awx.Token, error)
+}
+
+// remoteSession is an AWX client authenticated as the token's user, made once per
+// reconcile and only when a remote call is due.
+type remoteSession struct {
+	api awxTokenAPI
+	me  awx.User
+}
+
+// remote returns the session of this reconcile, creating it on first use: it reads
+// the credentials Secret and asks AWX who they belong to.
+func (r *PersonalTokenReconciler) remote(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) (*remoteSession, error) {
+	if st.session != nil {
+		return st.session, nil
+	}
+	creds, err := r.credentials(ctx, pt)
+	if err != nil {
+		return nil, err
+	}
+	spec := st.issuer.spec.AWX
+	api, err := awx.New(awx.Config{
+		URL:                   spec.URL,
+		API:                   awx.API(spec.API),
+		CABundle:              spec.CABundle,
+		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify,
+		Timeout:               r.RemoteTimeout,
+	}, creds)
+	if err != nil {
+		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", st.issuer, err))
+	}
+	me, err := api.Me(ctx)
+	if err != nil {
+		return nil, awxError(pt, "failed to identify the AWX user", err)
+	}
+	st.session = &remoteSession{api: api, me: me}
+	return st.session, nil
+}
+
+// credentials reads the credentials Secret of a PersonalToken. It is not one of the
+// Secrets the operator owns, so it is read directly, not from the cache, and only
+// when a remote call is due.
+func (r *PersonalTokenReconciler) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (awx.Credentials, error) {
+	name := pt.Spec.CredentialsSecretRef.Name
+	secret := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: name}, secret)
+	if apierrors.IsNotFound(err) {
+		return awx.Credentials{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
+			fmt.Errorf("credentials Secret %q not found: create it with username and password, or token", name))
+	}
+	if err != nil {
+		return awx.Credentials{}, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read credentials Secret %q: %w", name, err))
+	}
+	username, password, token := secret.Data["username"], secret.Data["password"], secret.Data["token"]
+	switch {
+	case len(username) > 0 && len(password) > 0:
+		return awx.Credentials{Username: string(username), Password: string(password)}, nil
+	case len(token) > 0:
+		return awx.Credentials{Token: awx.Secret(token)}, nil
+	}
+	return awx.Credentials{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
+		fmt.Errorf("credentials Secret %q has neither username and password nor token", name))
+}
+
+// checkUser refuses credentials that belong to another user than spec.user: AWX
+// mints a token only for the caller.
+func checkUser(pt *tokensv1alpha1.PersonalToken, me awx.User) error {
+	if pt.Spec.User == "" || pt.Spec.User == me.Username {
+		return nil
+	}
+	return reconcile.Stall(tokensv1alpha1.UserMismatchReason,
+		fmt.Errorf("credentials Secret %q belongs to AWX user %q, not spec.user %q: fix the Secret or spec.user",
+			pt.Spec.CredentialsSecretRef.Name, me.Username, pt.Spec.User))
+}
+
+// awxError maps an AWX failure to how it is retried. Refusals the user must fix
+// stall; failures that may pass are retried with backoff.
+func awxError(pt *tokensv1alpha1.PersonalToken, action string, err error) error {
+	err = fmt.Errorf("%s: %w", action, err)
+	switch {
+	case awx.IsExternalProviderRefusal(err):
+		return reconcile.Stall(tokensv1alpha1.AuthenticationFailedReason,
+			fmt.Errorf("%w: the AWX user comes from an external provider; use a local user or set ALLOW_OAUTH2_FOR_EXTERNAL_USERS", err))
+	case awx.IsUnauthorized(err), awx.IsForbidden(err):
+		return reconcile.Stall(tokensv1alpha1.AuthenticationFailedReason,
+			fmt.Errorf("%w: fix the credentials in Secret %q (a token needs write scope)", err, pt.Spec.CredentialsSecretRef.Name))
+	case awx.IsTransient(err):
+		return reconcile.Fail(tokensv1alpha1.RemoteErrorReason, err)
+	case awx.IsBadRequest(err), awx.IsNotFound(err):
+		return reconcile.Stall(tokensv1alpha1.RemoteRefusedReason, err)
+	}
+	return reconcile.Fail(tokensv1alpha1.RemoteErrorReason, err)
+}
+
+// definitelyNotCreated tells whether a failed create certainly left no token: AWX
+// answered with a refusal. A lost reply or a server error may hide a token.
+func definitelyNotCreated(err error) bool {
+	return awx.IsBadRequest(err) || awx.IsUnauthorized(err) || awx.IsForbidden(err) || awx.IsNotFound(err)
+}

@@ -1,0 +1,67 @@
+package schedule
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+)
+
+func Test_RenewalTime(t *testing.T) {
+	issued := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	pct := func(p int32) *int32 { return &p }
+	dur := func(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+	awxDefaultExpiry := issued.AddDate(1000, 0, 0) // AWX default; beyond time.Duration
+
+	tests := []struct {
+		name     string
+		expires  time.Time
+		rotation *tokensv1alpha1.Rotation
+		maxAge   time.Duration
+		want     time.Time
+	}{
+		{"default: a third of the lifetime before expiry", issued.Add(30 * time.Minute), nil, 0, issued.Add(20*time.Minute + 6*time.Second)},
+		{"percentage", issued.Add(100 * time.Hour), &tokensv1alpha1.Rotation{RenewBeforePercentage: pct(10)}, 0, issued.Add(90 * time.Hour)},
+		{"renewBefore", issued.Add(24 * time.Hour), &tokensv1alpha1.Rotation{RenewBefore: dur(time.Hour)}, 0, issued.Add(23 * time.Hour)},
+		{"renewBefore longer than the lifetime renews at issuance", issued.Add(time.Hour), &tokensv1alpha1.Rotation{RenewBefore: dur(2 * time.Hour)}, 0, issued},
+		{"maxAge sooner than expiry: AWX's 1000-year tokens", awxDefaultExpiry, nil, 720 * time.Hour, issued.Add(720 * time.Hour)},
+		{"expiry sooner than maxAge", issued.Add(10 * time.Hour), nil, 720 * time.Hour, issued.Add(10*time.Hour - 3*time.Hour - 18*time.Minute)},
+		{"no expiry: maxAge alone", time.Time{}, nil, 48 * time.Hour, issued.Add(48 * time.Hour)},
+		{"no expiry and no maxAge: never", time.Time{}, nil, 0, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RenewalTime(issued, tt.expires, tt.rotation, tt.maxAge); !got.Equal(tt.want) {
+				t.Errorf("RenewalTime() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func Test_EffectiveMaxAge(t *testing.T) {
+	hours := func(h int) *time.Duration { d := time.Duration(h) * time.Hour; return &d }
+	rot := func(h int) *tokensv1alpha1.Rotation {
+		return &tokensv1alpha1.Rotation{MaxAge: &metav1.Duration{Duration: time.Duration(h) * time.Hour}}
+	}
+	tests := []struct {
+		name     string
+		rotation *tokensv1alpha1.Rotation
+		policy   *time.Duration
+		want     time.Duration
+	}{
+		{"neither", nil, nil, 0},
+		{"token only", rot(720), nil, 720 * time.Hour},
+		{"policy only: the policy's limit rotates the token", nil, hours(2160), 2160 * time.Hour},
+		{"token under the policy", rot(720), hours(2160), 720 * time.Hour},
+		{"token over the policy is capped", rot(4000), hours(2160), 2160 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := EffectiveMaxAge(tt.rotation, tt.policy); got != tt.want {
+				t.Errorf("EffectiveMaxAge() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
