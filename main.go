@@ -106,13 +106,17 @@ func newManager(o managerOptions) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	credentials, err := controllers.NewCredentialsCache(mgr, nil)
+	if err != nil {
+		return nil, err
+	}
 	if err := (&controllers.PersonalTokenReconciler{
 		Client:        mgr.GetClient(),
 		APIReader:     mgr.GetAPIReader(),
 		Recorder:      mgr.GetEventRecorder(controllers.PersonalTokenControllerName),
 		Clock:         clock.RealClock{},
 		RemoteTimeout: o.remoteTimeout,
-	}).SetupWithManager(mgr, o.concurrency); err != nil {
+	}).SetupWithManager(mgr, o.concurrency, credentials); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

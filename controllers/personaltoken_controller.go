@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -204,13 +205,22 @@ func (r *PersonalTokenReconciler) countFailures(pt *tokensv1alpha1.PersonalToken
 	pt.Status.LastFailureTime = &metav1.Time{Time: r.Clock.Now()}
 }
 
+// credentialsRefIndex indexes PersonalTokens by the name of their credentials Secret.
+const credentialsRefIndex = ".spec.credentialsSecretRef.name"
+
 // SetupWithManager registers the controller. Its own status writes do not wake it
-// (generation and annotation predicates); its Secrets, the issuers and the rotate
-// annotation do.
-func (r *PersonalTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+// (generation and annotation predicates); its Secrets, the issuers, the
+// credentials Secrets (through the credentials cache) and the rotate annotation do.
+func (r *PersonalTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int, credentials cache.Cache) error {
 	if err := indexIssuerRef(mgr, &tokensv1alpha1.PersonalToken{}, func(o client.Object) tokensv1alpha1.IssuerRef {
 		return o.(*tokensv1alpha1.PersonalToken).Spec.IssuerRef
 	}); err != nil {
+		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &tokensv1alpha1.PersonalToken{}, credentialsRefIndex,
+		func(o client.Object) []string {
+			return []string{o.(*tokensv1alpha1.PersonalToken).Spec.CredentialsSecretRef.Name}
+		}); err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
@@ -222,10 +232,25 @@ func (r *PersonalTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.PersonalTokenList{}),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(credentialsSource(credentials, r.tokensUsingCredentials)).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: concurrency,
 			// Failures talk to remote APIs: back off from a second to five minutes.
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](time.Second, 5*time.Minute),
 		}).
 		Complete(r)
+}
+
+// tokensUsingCredentials lists the PersonalTokens that read a credentials Secret.
+func (r *PersonalTokenReconciler) tokensUsingCredentials(ctx context.Context, namespace, name string) []ctrlreconcile.Request {
+	var tokens tokensv1alpha1.PersonalTokenList
+	if err := r.List(ctx, &tokens, client.InNamespace(namespace), client.MatchingFields{credentialsRefIndex: name}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the PersonalTokens of a credentials Secret", "secret", name)
+		return nil
+	}
+	requests := make([]ctrlreconcile.Request, 0, len(tokens.Items))
+	for _, pt := range tokens.Items {
+		requests = append(requests, ctrlreconcile.Request{NamespacedName: client.ObjectKeyFromObject(&pt)})
+	}
+	return requests
 }

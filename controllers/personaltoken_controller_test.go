@@ -218,7 +218,7 @@ func TestPersonalTokenReconciler_DeleteWithoutCredentialsCanBeReleased(t *testin
 	}).WithTimeout(30 * time.Second).Should(BeTrue())
 }
 
-func TestPersonalTokenReconciler_WrongPasswordMintsNothing(t *testing.T) {
+func TestPersonalTokenReconciler_WrongPasswordMintsNothingUntilFixed(t *testing.T) {
 	g := NewWithT(t)
 	e := newPTEnv(t, awxtest.FlavorController, nil)
 	e.create(&corev1.Secret{
@@ -239,6 +239,47 @@ func TestPersonalTokenReconciler_WrongPasswordMintsNothing(t *testing.T) {
 	g.Expect(e.awx.Calls("create")).To(Equal(0))
 	g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty())
 	g.Expect(e.secret("denied-awx")).To(BeNil())
+
+	// Stalled means no retry of its own: fixing the Secret is what wakes the token.
+	login := e.secret("bad-login")
+	g.Expect(login.Labels).To(HaveKeyWithValue(tokensv1alpha1.CredentialsLabel, "true"))
+	login.Data["password"] = []byte(awxPassword)
+	g.Expect(k8sClient.Update(ctx, login)).To(Succeed())
+	e.waitReady(pt)
+	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+func TestPersonalTokenReconciler_ClusterTokenIssuer(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	open := &tokensv1alpha1.ClusterTokenIssuer{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "awx-cluster-"},
+		Spec: tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: e.awx.URL()},
+			Policy: &tokensv1alpha1.IssuerPolicy{AllowedNamespaces: []string{e.ns}}},
+	}
+	closed := &tokensv1alpha1.ClusterTokenIssuer{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "awx-elsewhere-"},
+		Spec: tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: e.awx.URL()},
+			Policy: &tokensv1alpha1.IssuerPolicy{AllowedNamespaces: []string{"some-other-namespace"}}},
+	}
+	e.create(open)
+	e.create(closed)
+	e.startManager()
+	ref := func(name string) func(*tokensv1alpha1.PersonalToken) {
+		return func(pt *tokensv1alpha1.PersonalToken) {
+			pt.Spec.IssuerRef = tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.ClusterTokenIssuerKind, Name: name}
+		}
+	}
+
+	e.waitReady(e.personalToken("served", ref(open.Name)))
+	refused := e.personalToken("refused", ref(closed.Name))
+	g.Eventually(func(g Gomega) {
+		ready := meta.FindStatusCondition(e.get(refused).Status.Conditions, tokensv1alpha1.ReadyCondition)
+		g.Expect(ready).NotTo(BeNil())
+		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.NamespaceNotAllowedReason))
+		g.Expect(ready.Message).To(ContainSubstring("policy.allowedNamespaces"))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	g.Expect(e.awx.Calls("create")).To(Equal(1), "only the served token was minted")
 }
 
 func TestPersonalTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing.T) {

@@ -104,7 +104,10 @@ func TestPersonalTokenReconciler_CrashAtEveryStepLeavesNoOrphan(t *testing.T) {
 		pt, ok := obj.(*tokensv1alpha1.PersonalToken)
 		return ok && pt.Status.PendingMint != nil
 	}
-	secretWrite := func(obj client.Object) bool { _, ok := obj.(*corev1.Secret); return ok }
+	secretWrite := func(obj client.Object) bool {
+		secret, ok := obj.(*corev1.Secret)
+		return ok && secret.Name == "crashy-awx"
+	}
 	commit := func(obj client.Object) bool {
 		pt, ok := obj.(*tokensv1alpha1.PersonalToken)
 		return ok && pt.Status.PendingMint == nil && pt.Status.TokenID != 0

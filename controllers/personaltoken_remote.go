@@ -77,6 +77,7 @@ func (r *PersonalTokenReconciler) credentials(ctx context.Context, pt *tokensv1a
 	if err != nil {
 		return awx.Credentials{}, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read credentials Secret %q: %w", name, err))
 	}
+	markCredentials(ctx, r.Client, secret)
 	username, password, token := secret.Data["username"], secret.Data["password"], secret.Data["token"]
 	switch {
 	case len(username) > 0 && len(password) > 0:

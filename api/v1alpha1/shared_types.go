@@ -191,4 +191,9 @@ const (
 	ManagedByLabel = "app.kubernetes.io/managed-by"
 	// ManagedByValue is the value of ManagedByLabel on the operator's Secrets.
 	ManagedByValue = "token-operator"
+
+	// CredentialsLabel, set to "true" by the operator on the credentials Secrets it
+	// reads, lets it watch those Secrets (their metadata only), and no others, so
+	// that a fixed password is picked up at once.
+	CredentialsLabel = "tokenoperator.io/credentials"
 )

@@ -1,0 +1,68 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+)
+
+// NewCredentialsCache adds to mgr a cache of its own for the credentials Secrets
+// the operator reads: their metadata only, and only those labelled
+// tokenoperator.io/credentials, never every Secret of the cluster. namespaces
+// limits it as cache.Options.DefaultNamespaces does; nil means all.
+func NewCredentialsCache(mgr ctrl.Manager, namespaces map[string]cache.Config) (cache.Cache, error) {
+	c, err := cache.New(mgr.GetConfig(), cache.Options{
+		HTTPClient:           mgr.GetHTTPClient(),
+		Scheme:               mgr.GetScheme(),
+		Mapper:               mgr.GetRESTMapper(),
+		DefaultNamespaces:    namespaces,
+		DefaultLabelSelector: labels.SelectorFromSet(labels.Set{tokensv1alpha1.CredentialsLabel: "true"}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the credentials cache: %w", err)
+	}
+	if err := mgr.Add(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// credentialsSource wakes the objects that name a changed credentials Secret:
+// byName lists them from the Secret's namespace and name.
+func credentialsSource(credentials cache.Cache, byName func(ctx context.Context, namespace, name string) []reconcile.Request) source.Source {
+	secret := &metav1.PartialObjectMetadata{}
+	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return source.Kind(credentials, secret, handler.TypedEnqueueRequestsFromMapFunc(
+		func(ctx context.Context, s *metav1.PartialObjectMetadata) []reconcile.Request {
+			return byName(ctx, s.Namespace, s.Name)
+		}))
+}
+
+// markCredentials labels a credentials Secret so that the credentials cache sees
+// it. It is best effort: without the label the operator still works, it only
+// notices a fixed Secret later.
+func markCredentials(ctx context.Context, c client.Client, secret *corev1.Secret) {
+	if secret.Labels[tokensv1alpha1.CredentialsLabel] == "true" {
+		return
+	}
+	patch := client.MergeFrom(secret.DeepCopy())
+	if secret.Labels == nil {
+		secret.Labels = map[string]string{}
+	}
+	secret.Labels[tokensv1alpha1.CredentialsLabel] = "true"
+	if err := c.Patch(ctx, secret, patch); err != nil {
+		ctrl.LoggerFrom(ctx).V(1).Info("Could not label a credentials Secret; changes to it will be noticed later",
+			"secret", secret.Name, "error", err.Error())
+	}
+}
