@@ -63,8 +63,15 @@ build: manifests generate fmt vet ## Build the manager binary into bin/manager.
 	go build -o $(LOCALBIN)/manager .
 
 .PHONY: run
-run: manifests generate fmt vet ## Run the operator on this machine against the current kubeconfig.
-	go run . --leader-elect=false
+run: manifests generate fmt vet envtest ## Run the operator here: against your kubeconfig's cluster if one answers, else a local playground.
+	@assets="$$(hack/install-envtest-assets.sh)"; \
+	if "$$assets/kubectl" get --raw=/readyz --request-timeout=3s >/dev/null 2>&1; then \
+		echo "Running against the cluster of your kubeconfig ($$("$$assets/kubectl" config current-context)); install the CRDs first with 'make install'."; \
+		go run . --leader-elect=false; \
+	else \
+		echo "No cluster answers: starting the local playground."; \
+		KUBEBUILDER_ASSETS="$$assets" go run ./hack/playground; \
+	fi
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).

@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"context"
@@ -21,38 +21,31 @@ import (
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 )
 
-// TestManager starts the manager as `make run` does, against a real API server
-// reached through a kubeconfig.
+// TestManager starts the manager as the operator binary does, against a real API
+// server.
 func TestManager(t *testing.T) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane they need")
 	}
 	g := NewWithT(t)
-	testEnv := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	testEnv := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
 	cfg, err := testEnv.Start()
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { _ = testEnv.Stop() })
 
-	user, err := testEnv.AddUser(envtest.User{Name: "operator", Groups: []string{"system:masters"}}, nil)
-	g.Expect(err).NotTo(HaveOccurred())
-	kubeconfig, err := user.KubeConfig()
-	g.Expect(err).NotTo(HaveOccurred())
-	kubeconfigPath := filepath.Join(t.TempDir(), "kubeconfig")
-	g.Expect(os.WriteFile(kubeconfigPath, kubeconfig, 0o600)).To(Succeed())
-	t.Setenv("KUBECONFIG", kubeconfigPath)
-
-	direct, err := client.New(cfg, client.Options{Scheme: newScheme()})
+	direct, err := client.New(cfg, client.Options{Scheme: NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "operator-"}}
 	g.Expect(direct.Create(context.Background(), ns)).To(Succeed())
 
 	probeAddr := freeLoopbackAddr(t)
-	mgr, err := newManager(managerOptions{
-		metricsAddr:             "0",
-		probeAddr:               probeAddr,
-		leaderElect:             true,
-		leaderElectionNamespace: ns.Name,
-		kubeAPIQPS:              -1,
+	mgr, err := NewManager(cfg, Options{
+		MetricsAddr:             "0",
+		ProbeAddr:               probeAddr,
+		LeaderElect:             true,
+		LeaderElectionNamespace: ns.Name,
+		KubeAPIQPS:              -1,
+		Concurrency:             1,
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())

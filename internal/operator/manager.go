@@ -1,0 +1,99 @@
+// Package operator assembles the manager: scheme, caches, controllers and probes.
+// The operator binary, the local playground and the tests all start it here.
+package operator
+
+import (
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/controllers"
+)
+
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Options configure the manager.
+type Options struct {
+	MetricsAddr, ProbeAddr  string
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	// KubeAPIQPS < 0 leaves the pace to the API server's priority and fairness.
+	KubeAPIQPS   float32
+	KubeAPIBurst int
+	// Concurrency is how many tokens of each kind are reconciled at once.
+	Concurrency   int
+	RemoteTimeout time.Duration
+	// OperatorNamespace holds the Secrets that ClusterTokenIssuers name.
+	OperatorNamespace string
+}
+
+// DefaultOperatorNamespace is the operator's namespace when POD_NAMESPACE is unset.
+const DefaultOperatorNamespace = "token-operator-system"
+
+// OperatorNamespaceFromEnv is POD_NAMESPACE (set by the Deployment), or the default.
+func OperatorNamespaceFromEnv() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return DefaultOperatorNamespace
+}
+
+// NewScheme registers the Kubernetes types and the operator's API.
+func NewScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(tokensv1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+// NewManager returns a manager with every controller of the operator registered.
+func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	cfg = rest.CopyConfig(cfg)
+	// client-go throttles to 20 QPS by default; at 10,000 tokens that, not the API
+	// server, would set the pace.
+	cfg.QPS = o.KubeAPIQPS
+	cfg.Burst = o.KubeAPIBurst
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  NewScheme(),
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElect,
+		LeaderElectionID:        "token-operator.tokenoperator.io",
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		Cache:                   cache.Options{ByObject: controllers.OwnedSecretsOnly()},
+	})
+	if err != nil {
+		return nil, err
+	}
+	credentials, err := controllers.NewCredentialsCache(mgr, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := (&controllers.PersonalTokenReconciler{
+		Client:        mgr.GetClient(),
+		APIReader:     mgr.GetAPIReader(),
+		Recorder:      mgr.GetEventRecorder(controllers.PersonalTokenControllerName),
+		Clock:         clock.RealClock{},
+		RemoteTimeout: o.RemoteTimeout,
+	}).SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
