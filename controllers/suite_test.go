@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,7 +92,9 @@ func findLeaks() []string {
 	for _, ev := range list.Items {
 		texts = append(texts, ev.Note)
 	}
-	if len(tokenValues) == 0 {
+	// A full run mints tokens; recording none would make the check prove nothing.
+	// A run filtered with -run may legitimately mint none.
+	if len(tokenValues) == 0 && flag.Lookup("test.run").Value.String() == "" {
 		return []string{"no token value was recorded: the leak check would prove nothing"}
 	}
 	var leaks []string
