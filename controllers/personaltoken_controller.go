@@ -201,6 +201,9 @@ func (r *PersonalTokenReconciler) countFailures(pt *tokensv1alpha1.PersonalToken
 		pt.Status.FailedIssuanceAttempts = 0
 		return
 	}
+	if reconcile.IsConflict(err) {
+		return
+	}
 	pt.Status.FailedIssuanceAttempts++
 	pt.Status.LastFailureTime = &metav1.Time{Time: r.Clock.Now()}
 }

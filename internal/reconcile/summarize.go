@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -63,6 +64,10 @@ func RecordError(ctx context.Context, recorder events.EventRecorder, obj Object,
 		return
 	}
 	log := ctrl.LoggerFrom(ctx)
+	if IsConflict(err) {
+		log.V(1).Info("Object changed while being reconciled; retrying", "message", err.Error())
+		return
+	}
 	if waiting, ok := typed(err).(*Waiting); ok {
 		log.V(1).Info("Waiting for a dependency", "reason", waiting.Reason, "message", err.Error())
 		recorder.Eventf(obj, nil, corev1.EventTypeNormal, waiting.Reason, "Reconcile", "%s", err.Error())
@@ -81,4 +86,11 @@ func LowestRequeue(a, b time.Duration) time.Duration {
 		return a
 	}
 	return b
+}
+
+// IsConflict tells whether err is a write refused because the object changed
+// since it was read: expected with a cache, retried at once, and neither an event
+// nor a failure for the user.
+func IsConflict(err error) bool {
+	return apierrors.IsConflict(err)
 }
