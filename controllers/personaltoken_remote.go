@@ -81,7 +81,7 @@ func (r *PersonalTokenReconciler) credentials(ctx context.Context, pt *tokensv1a
 	username, password, token := secret.Data["username"], secret.Data["password"], secret.Data["token"]
 	switch {
 	case len(username) > 0 && len(password) > 0:
-		return awx.Credentials{Username: string(username), Password: string(password)}, nil
+		return awx.Credentials{Username: string(username), Password: awx.Secret(password)}, nil
 	case len(token) > 0:
 		return awx.Credentials{Token: awx.Secret(token)}, nil
 	}

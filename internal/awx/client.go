@@ -9,10 +9,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -64,15 +66,27 @@ type Config struct {
 // shows the password or the token.
 type Credentials struct {
 	Username string
-	Password string
+	Password Secret
 	Token    Secret
+}
+
+// MarshalJSON keeps the password and token out of JSON logs.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"username": c.Username,
+		"password": redactedIfSet(string(c.Password)), "token": redactedIfSet(string(c.Token))})
+}
+
+// LogValue keeps the password and token out of slog output.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", c.Username),
+		slog.String("password", redactedIfSet(string(c.Password))), slog.String("token", redactedIfSet(string(c.Token))))
 }
 
 // Format prints the username only; fmt would show the password for most
 // verbs otherwise.
 func (c Credentials) Format(f fmt.State, _ rune) {
 	_, _ = fmt.Fprintf(f, "awx.Credentials{Username: %q, Password: %s, Token: %s}",
-		c.Username, redactedIfSet(c.Password), redactedIfSet(string(c.Token)))
+		c.Username, redactedIfSet(string(c.Password)), redactedIfSet(string(c.Token)))
 }
 
 func redactedIfSet(s string) string {
@@ -239,7 +253,7 @@ func (c *Client) call(ctx context.Context, method, apiPath string, query url.Val
 		return &APIError{StatusCode: resp.StatusCode, Method: method, Path: path, Detail: redirectDetail(resp)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(method, path, resp.StatusCode, reply)
+		return newAPIError(method, path, resp.StatusCode, scrub(reply, c.sentSecrets()))
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
@@ -265,7 +279,7 @@ func redirectDetail(resp *http.Response) string {
 func (c *Client) authorize(req *http.Request) {
 	switch {
 	case c.creds.Username != "":
-		req.SetBasicAuth(c.creds.Username, c.creds.Password)
+		req.SetBasicAuth(c.creds.Username, c.creds.Password.Reveal())
 	case c.creds.Token != "":
 		req.Header.Set("Authorization", "Bearer "+c.creds.Token.Reveal())
 	}
@@ -301,4 +315,18 @@ func (c *Client) resolveNext(next string) (string, url.Values, error) {
 		return "", nil, fmt.Errorf("%w: next link is not an absolute path", ErrMalformedReply)
 	}
 	return p, q, nil
+}
+
+// sentSecrets are the credentials as a request carries them, which a proxy or
+// server may echo in an error page.
+func (c *Client) sentSecrets() []string {
+	var out []string
+	if c.creds.Password != "" {
+		basic := base64.StdEncoding.EncodeToString([]byte(c.creds.Username + ":" + c.creds.Password.Reveal()))
+		out = append(out, c.creds.Password.Reveal(), basic)
+	}
+	if c.creds.Token != "" {
+		out = append(out, c.creds.Token.Reveal())
+	}
+	return out
 }

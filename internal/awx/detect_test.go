@@ -47,7 +47,7 @@ func TestClient_API_AutoThenTokens(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			e := newEnv(t, awxtest.Options{Flavor: f.server})
 			c := newClient(t, e.srv.URL(), awx.APIAuto, login(e.alice))
-			tok := mustCreate(t, c, awx.CreateRequest{Description: "auto"})
+			tok := mustCreate(t, c, awx.CreateRequest{Description: "auto", Scopes: write})
 			status, body := raw(t, http.MethodGet, e.srv.URL()+f.prefix+fmt.Sprintf("tokens/%d/", tok.ID), e.alice, "")
 			if status != http.StatusOK || body["token"] != f.mask {
 				t.Errorf("token not on %s: %d %v", f.prefix, status, body)
@@ -111,7 +111,7 @@ func TestClient_URLWithPathPrefix(t *testing.T) {
 	t.Cleanup(proxy.Close)
 	c := newClient(t, proxy.URL+"/awx/", awx.APIAuto, login(e.alice))
 	for i := range 205 {
-		mustCreate(t, c, awx.CreateRequest{Description: fmt.Sprintf("prefixed %d", i)})
+		mustCreate(t, c, awx.CreateRequest{Description: fmt.Sprintf("prefixed %d", i), Scopes: write})
 	}
 	list, err := c.ListTokens(ctx(t), awx.ListOptions{UserID: e.alice.ID})
 	if err != nil || len(list) != 205 {

@@ -1,12 +1,14 @@
 package awx
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"sort"
 	"strings"
@@ -24,6 +26,10 @@ const externalProviderRefusal = "(access_denied) OAuth2 Tokens cannot be created
 // ErrMalformedReply is wrapped by a RequestError when a 2xx reply could not be
 // decoded as the JSON the call expects.
 var ErrMalformedReply = errors.New("malformed reply")
+
+// ErrInvalidRequest is a request the client refuses to send, because AWX would
+// read it otherwise than meant.
+var ErrInvalidRequest = errors.New("invalid request")
 
 // ErrNoTokenValue is returned by CreateToken when AWX answered 201 without a
 // usable value; the token exists (its ID is returned) and must be deleted.
@@ -161,6 +167,18 @@ func isCertificateError(err error) bool {
 	)
 	return errors.As(err, &unknownAuthority) || errors.As(err, &invalid) ||
 		errors.As(err, &hostname) || errors.As(err, &verification)
+}
+
+// scrub replaces every secret, as sent and as an HTML or JSON page would escape
+// it, before the body is parsed or cut, so that not even a part survives.
+func scrub(body []byte, secrets []string) []byte {
+	for _, secret := range secrets {
+		quoted, _ := json.Marshal(secret)
+		for _, form := range []string{secret, html.EscapeString(secret), string(quoted[1 : len(quoted)-1])} {
+			body = bytes.ReplaceAll(body, []byte(form), []byte(redacted))
+		}
+	}
+	return body
 }
 
 // newAPIError builds an APIError from a non-2xx reply. The body is parsed, never

@@ -3,6 +3,8 @@ package awx_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -61,8 +63,8 @@ func TestClient_NonJSONErrorBody(t *testing.T) {
 		_, _ = w.Write([]byte(page))
 	}))
 	t.Cleanup(ts.Close)
-	c := newClient(t, ts.URL, awx.APIController, awx.Credentials{Username: "u", Password: "p"})
-	_, err := c.CreateToken(ctx(t), awx.CreateRequest{Description: "secret-ish description"})
+	c := newClient(t, ts.URL, awx.APIController, awx.Credentials{Username: "u", Password: "a-real-password"})
+	_, err := c.CreateToken(ctx(t), awx.CreateRequest{Description: "secret-ish description", Scopes: write})
 	var apiErr *awx.APIError
 	if !errors.As(err, &apiErr) || !awx.IsServerError(err) || !awx.IsTransient(err) {
 		t.Fatalf("err = %v", err)
@@ -93,7 +95,7 @@ func TestClient_FailNext(t *testing.T) {
 			c := newClient(t, e.srv.URL(), f.api, login(e.alice))
 			e.srv.FailNext(2)
 			for range 2 {
-				_, err := c.CreateToken(ctx(t), awx.CreateRequest{Description: "x"})
+				_, err := c.CreateToken(ctx(t), awx.CreateRequest{Description: "x", Scopes: write})
 				if !awx.IsServerError(err) || !awx.IsTransient(err) || !strings.HasSuffix(err.Error(), ": 500: A server error has occurred.") {
 					t.Errorf("err = %v", err)
 				}
@@ -101,7 +103,7 @@ func TestClient_FailNext(t *testing.T) {
 			if n := len(e.srv.LiveTokens("alice")); n != 0 {
 				t.Errorf("a failed request made %d tokens", n)
 			}
-			if _, err := c.CreateToken(ctx(t), awx.CreateRequest{Description: "x"}); err != nil {
+			if _, err := c.CreateToken(ctx(t), awx.CreateRequest{Description: "x", Scopes: write}); err != nil {
 				t.Errorf("after the failures: %v", err)
 			}
 		})
@@ -118,7 +120,7 @@ func TestClient_LostCreateReplyLeavesAnOrphan(t *testing.T) {
 			}
 			e.srv.LoseNextReply(awxtest.KindCreate)
 			marker := "[tokenoperator:orphan-1]"
-			created, err := c.CreateToken(ctx(t), awx.CreateRequest{Description: "ci " + marker})
+			created, err := c.CreateToken(ctx(t), awx.CreateRequest{Description: "ci " + marker, Scopes: write})
 			if err == nil || !awx.IsTransient(err) || created.Value != "" {
 				t.Fatalf("CreateToken = %+v, %v; want a transient error", created, err)
 			}
@@ -179,7 +181,7 @@ func TestServer_FakeClockExpiresTokens(t *testing.T) {
 			start := time.Date(2024, 7, 10, 12, 0, 0, 0, time.UTC)
 			clk := clocktesting.NewFakePassiveClock(start)
 			e := newEnv(t, awxtest.Options{Flavor: f.server, TokenLifetime: time.Hour, Clock: clk})
-			tok := mustCreate(t, newClient(t, e.srv.URL(), f.api, login(e.alice)), awx.CreateRequest{Description: "short"})
+			tok := mustCreate(t, newClient(t, e.srv.URL(), f.api, login(e.alice)), awx.CreateRequest{Description: "short", Scopes: write})
 			if !tok.Created.Equal(start) || !tok.Expires.Equal(start.Add(time.Hour)) {
 				t.Errorf("created %v expires %v", tok.Created, tok.Expires)
 			}
@@ -213,7 +215,7 @@ func TestClient_CreateReplyWithoutValue(t *testing.T) {
 		}
 	}))
 	t.Cleanup(ts.Close)
-	got, err := newClient(t, ts.URL, awx.APIGateway, awx.Credentials{}).CreateToken(ctx(t), awx.CreateRequest{})
+	got, err := newClient(t, ts.URL, awx.APIGateway, awx.Credentials{}).CreateToken(ctx(t), awx.CreateRequest{Scopes: write})
 	if !errors.Is(err, awx.ErrNoTokenValue) || !errors.Is(err, awx.ErrMalformedReply) || awx.IsTransient(err) || got.ID != 41 {
 		t.Errorf("CreateToken = %+v, %v; want ID 41 and ErrNoTokenValue", got, err)
 	}
@@ -226,12 +228,56 @@ func TestClient_RedirectIsReportedNotFollowed(t *testing.T) {
 		http.Redirect(w, r, "https://awx.example.com"+r.URL.Path+"?x=1", http.StatusMovedPermanently)
 	}))
 	t.Cleanup(ts.Close)
-	_, err := newClient(t, ts.URL, awx.APIGateway, awx.Credentials{}).CreateToken(ctx(t), awx.CreateRequest{})
+	_, err := newClient(t, ts.URL, awx.APIGateway, awx.Credentials{}).CreateToken(ctx(t), awx.CreateRequest{Scopes: write})
 	want := "awx: POST /api/gateway/v1/tokens/: 301: redirected to https://awx.example.com/api/gateway/v1/tokens/; use the final URL"
 	if err == nil || err.Error() != want || awx.IsTransient(err) {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 	if len(methods) != 1 {
 		t.Errorf("requests %v, want the POST only", methods)
+	}
+}
+
+// A proxy that echoes the request's headers into its error page must not carry
+// the credentials into an error text, whatever way it escapes them.
+func TestClient_ErrorTextsNeverEchoCredentials(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		user, pass, _ := r.BasicAuth()
+		_, _ = fmt.Fprintf(w, "<html>bad gateway for %s %s %s %s</html>", r.Header.Get("Authorization"), html.EscapeString(pass), pass, user)
+	}))
+	defer echo.Close()
+	for name, creds := range map[string]awx.Credentials{
+		"basic":  {Username: "alice", Password: "p<a>ss&w\"rd"},
+		"bearer": {Token: "S3cr3tT0k3nValue0123456789abcd"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newClient(t, echo.URL, awx.APIController, creds)
+			_, err := c.Me(context.Background())
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			text := fmt.Sprintf("%v %+v %#v", err, err, err)
+			for _, secret := range []string{string(creds.Password), html.EscapeString(string(creds.Password)), string(creds.Token), "Basic "} {
+				if secret != "" && secret != "Basic " && strings.Contains(text, secret) {
+					t.Errorf("error text carries a credential: %s", text)
+				}
+			}
+			if name == "basic" && strings.Contains(text, "YWxpY2U6") {
+				t.Errorf("error text carries the basic auth string: %s", text)
+			}
+		})
+	}
+}
+
+func TestClient_CreateTokenRefusesNoScopes(t *testing.T) {
+	e := newEnv(t, awxtest.Options{})
+	c := newClient(t, e.srv.URL(), awx.APIController, login(e.alice))
+	_, err := c.CreateToken(context.Background(), awx.CreateRequest{Description: "x"})
+	if !errors.Is(err, awx.ErrInvalidRequest) {
+		t.Fatalf("want ErrInvalidRequest, got %v", err)
+	}
+	if got := e.srv.TotalCalls(); got != 0 {
+		t.Errorf("want no call to AWX, got %d", got)
 	}
 }

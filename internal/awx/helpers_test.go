@@ -29,6 +29,9 @@ var flavours = []flavour{
 	{name: "gateway", server: awxtest.FlavorGateway, api: awx.APIGateway, prefix: "/api/gateway/v1/", mask: "$encrypted$"},
 }
 
+// write is the scope most tests ask for: AWX's default, which the client never leaves implicit.
+var write = []string{"write"}
+
 // env is a server with a few users.
 type env struct {
 	srv                                *awxtest.Server
@@ -49,7 +52,7 @@ func newEnv(t *testing.T, opts awxtest.Options) *env {
 }
 
 func login(u awxtest.User) awx.Credentials {
-	return awx.Credentials{Username: u.Username, Password: u.Password}
+	return awx.Credentials{Username: u.Username, Password: awx.Secret(u.Password)}
 }
 
 func bearer(value awx.Secret) awx.Credentials { return awx.Credentials{Token: value} }

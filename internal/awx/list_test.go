@@ -17,10 +17,10 @@ func TestClient_ListTokens_PaginatesAndFilters(t *testing.T) {
 			bob := newClient(t, e.srv.URL(), f.api, login(e.bob))
 			const n = 430
 			for i := range n {
-				mustCreate(t, alice, awx.CreateRequest{Description: fmt.Sprintf("bulk %03d", i)})
+				mustCreate(t, alice, awx.CreateRequest{Description: fmt.Sprintf("bulk %03d", i), Scopes: write})
 			}
-			marked := mustCreate(t, alice, awx.CreateRequest{Description: "CI runner [tokenoperator:abc]"})
-			mustCreate(t, bob, awx.CreateRequest{Description: "bob CI runner [tokenoperator:abc]"})
+			marked := mustCreate(t, alice, awx.CreateRequest{Description: "CI runner [tokenoperator:abc]", Scopes: write})
+			mustCreate(t, bob, awx.CreateRequest{Description: "bob CI runner [tokenoperator:abc]", Scopes: write})
 			e.srv.ResetCalls()
 
 			all, err := alice.ListTokens(ctx(t), awx.ListOptions{UserID: e.alice.ID, OrderBy: "id"})
@@ -63,7 +63,7 @@ func TestClient_ListTokens_SuperuserTrap(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			e := newEnv(t, awxtest.Options{Flavor: f.server})
 			marker := "[tokenoperator:trap]"
-			mustCreate(t, newClient(t, e.srv.URL(), f.api, login(e.alice)), awx.CreateRequest{Description: "alice " + marker})
+			mustCreate(t, newClient(t, e.srv.URL(), f.api, login(e.alice)), awx.CreateRequest{Description: "alice " + marker, Scopes: write})
 			for _, admin := range []awxtest.User{e.root, e.auditor} {
 				c := newClient(t, e.srv.URL(), f.api, login(admin))
 				me, err := c.Me(ctx(t))
@@ -71,7 +71,7 @@ func TestClient_ListTokens_SuperuserTrap(t *testing.T) {
 					t.Fatal(err)
 				}
 				if admin.Superuser {
-					mustCreate(t, c, awx.CreateRequest{Description: "root " + marker})
+					mustCreate(t, c, awx.CreateRequest{Description: "root " + marker, Scopes: write})
 				}
 				unfiltered, err := c.ListTokens(ctx(t), awx.ListOptions{DescriptionContains: marker})
 				if err != nil || !hasUser(unfiltered, e.alice.ID) {

@@ -52,7 +52,7 @@ func TestNoTokenValueInOutput(t *testing.T) {
 	for _, f := range flavours {
 		t.Run(f.name, func(t *testing.T) {
 			e := newEnv(t, awxtest.Options{Flavor: f.server})
-			seed := mustCreate(t, newClient(t, e.srv.URL(), f.api, login(e.alice)), awx.CreateRequest{Description: "seed"})
+			seed := mustCreate(t, newClient(t, e.srv.URL(), f.api, login(e.alice)), awx.CreateRequest{Description: "seed", Scopes: write})
 			c := newClient(t, e.srv.URL(), f.api, bearer(seed.Value))
 			values := []string{seed.Value.Reveal()}
 			var out []any
@@ -75,7 +75,7 @@ func TestNoTokenValueInOutput(t *testing.T) {
 			e.srv.FailNext(1)
 			keep(c.GetToken(ctx(t), created.ID))
 			e.srv.LoseNextReply(awxtest.KindCreate)
-			keep(c.CreateToken(ctx(t), awx.CreateRequest{Description: "lost"}))
+			keep(c.CreateToken(ctx(t), awx.CreateRequest{Description: "lost", Scopes: write}))
 			out = append(out, c.DeleteToken(ctx(t), created.ID), c.DeleteToken(ctx(t), created.ID))
 			keep(newClient(t, e.srv.URL(), f.api, bearer(created.Value)).Me(ctx(t)))
 			out = append(out, c, bearer(seed.Value), created.Value)
@@ -134,6 +134,24 @@ func TestNew_ConfigErrors(t *testing.T) {
 	for _, ok := range []string{"https://awx.example.com", "https://awx.example.com/", "http://10.0.0.1:8052/awx/"} {
 		if _, err := awx.New(awx.Config{URL: ok}, awx.Credentials{}); err != nil {
 			t.Errorf("%s: %v", ok, err)
+		}
+	}
+}
+
+func TestCredentials_JSONAndSlogHideThePassword(t *testing.T) {
+	creds := awx.Credentials{Username: "alice", Password: "hunter2pw", Token: "tok3nvalue"}
+	data, err := json.Marshal(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("creds", "c", creds)
+	for _, out := range []string{string(data), buf.String()} {
+		if strings.Contains(out, "hunter2pw") || strings.Contains(out, "tok3nvalue") {
+			t.Errorf("credentials shown: %s", out)
+		}
+		if !strings.Contains(out, "alice") {
+			t.Errorf("username missing: %s", out)
 		}
 	}
 }

@@ -104,6 +104,10 @@ func (c *Client) fetchMe(ctx context.Context, prefix string) (User, error) {
 // but the reply is unusable, the error comes with the token's ID so that the
 // caller can delete it.
 func (c *Client) CreateToken(ctx context.Context, req CreateRequest) (CreatedToken, error) {
+	if len(req.Scopes) == 0 {
+		// AWX reads a missing scope as write: more than nothing.
+		return CreatedToken{}, fmt.Errorf("awx: %w: a token needs at least one scope", ErrInvalidRequest)
+	}
 	prefix, err := c.apiPrefix(ctx)
 	if err != nil {
 		return CreatedToken{}, err

@@ -20,7 +20,6 @@ func TestClient_CreateToken_AuthenticatesAsCaller(t *testing.T) {
 				scopes []string
 				want   []string
 			}{
-				{name: "default scope", scopes: nil, want: []string{"write"}},
 				{name: "read", scopes: []string{"read"}, want: []string{"read"}},
 				{name: "read write", scopes: []string{"read", "write"}, want: []string{"read", "write"}},
 				{name: "write read", scopes: []string{"write", "read"}, want: []string{"write", "read"}},
@@ -61,7 +60,7 @@ func TestClient_TokenValueMaskedAfterCreate(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			e := newEnv(t, awxtest.Options{Flavor: f.server})
 			c := newClient(t, e.srv.URL(), f.api, login(e.alice))
-			tok := mustCreate(t, c, awx.CreateRequest{Description: "mask"})
+			tok := mustCreate(t, c, awx.CreateRequest{Description: "mask", Scopes: write})
 			url := e.srv.URL() + f.prefix + fmt.Sprintf("tokens/%d/", tok.ID)
 
 			for _, req := range []struct{ method, body string }{
@@ -124,7 +123,7 @@ func TestClient_DeleteToken(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			e := newEnv(t, awxtest.Options{Flavor: f.server})
 			c := newClient(t, e.srv.URL(), f.api, login(e.alice))
-			tok := mustCreate(t, c, awx.CreateRequest{Description: "doomed"})
+			tok := mustCreate(t, c, awx.CreateRequest{Description: "doomed", Scopes: write})
 
 			if err := c.DeleteToken(ctx(t), tok.ID); err != nil {
 				t.Fatalf("DeleteToken: %v", err)
@@ -151,7 +150,7 @@ func TestClient_OtherUsersTokensAreHidden(t *testing.T) {
 	for _, f := range flavours {
 		t.Run(f.name, func(t *testing.T) {
 			e := newEnv(t, awxtest.Options{Flavor: f.server})
-			tok := mustCreate(t, newClient(t, e.srv.URL(), f.api, login(e.alice)), awx.CreateRequest{Description: "alice's"})
+			tok := mustCreate(t, newClient(t, e.srv.URL(), f.api, login(e.alice)), awx.CreateRequest{Description: "alice's", Scopes: write})
 			bob := newClient(t, e.srv.URL(), f.api, login(e.bob))
 			if _, err := bob.GetToken(ctx(t), tok.ID); !awx.IsNotFound(err) {
 				t.Errorf("bob GET: %v, want 404", err)
@@ -182,7 +181,7 @@ func TestClient_AuthErrors(t *testing.T) {
 			if strings.Contains(fmt.Sprint(err), "nope") {
 				t.Error("the password shows in the error")
 			}
-			_, err = newClient(t, e.srv.URL(), f.api, awx.Credentials{}).CreateToken(ctx(t), awx.CreateRequest{})
+			_, err = newClient(t, e.srv.URL(), f.api, awx.Credentials{}).CreateToken(ctx(t), awx.CreateRequest{Scopes: write})
 			if !awx.IsUnauthorized(err) || !strings.Contains(err.Error(), "Authentication credentials were not provided.") {
 				t.Errorf("no credentials: %v", err)
 			}
@@ -191,7 +190,7 @@ func TestClient_AuthErrors(t *testing.T) {
 				t.Errorf("unknown token: %v", err)
 			}
 
-			_, err = newClient(t, e.srv.URL(), f.api, login(e.ldapGuy)).CreateToken(ctx(t), awx.CreateRequest{Description: "x"})
+			_, err = newClient(t, e.srv.URL(), f.api, login(e.ldapGuy)).CreateToken(ctx(t), awx.CreateRequest{Description: "x", Scopes: write})
 			if !awx.IsExternalProviderRefusal(err) || !awx.IsForbidden(err) {
 				t.Errorf("external provider: %v", err)
 			}
@@ -208,7 +207,7 @@ func TestClient_AuthErrors(t *testing.T) {
 			if _, err := ro.Me(ctx(t)); err != nil {
 				t.Errorf("read token GET: %v", err)
 			}
-			_, err = ro.CreateToken(ctx(t), awx.CreateRequest{Description: "from ro"})
+			_, err = ro.CreateToken(ctx(t), awx.CreateRequest{Description: "from ro", Scopes: write})
 			if !awx.IsForbidden(err) || awx.IsExternalProviderRefusal(err) ||
 				!strings.HasSuffix(err.Error(), ": 403: You do not have permission to perform this action.") {
 				t.Errorf("read token create: %v", err)
@@ -217,7 +216,7 @@ func TestClient_AuthErrors(t *testing.T) {
 				t.Errorf("read token delete: %v", err)
 			}
 			rw := mustCreate(t, alice, awx.CreateRequest{Description: "rw", Scopes: []string{"read", "write"}})
-			if _, err := newClient(t, e.srv.URL(), f.api, bearer(rw.Value)).CreateToken(ctx(t), awx.CreateRequest{Description: "from rw"}); err != nil {
+			if _, err := newClient(t, e.srv.URL(), f.api, bearer(rw.Value)).CreateToken(ctx(t), awx.CreateRequest{Description: "from rw", Scopes: write}); err != nil {
 				t.Errorf("write token create: %v", err)
 			}
 		})

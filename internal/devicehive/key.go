@@ -1,7 +1,5 @@
 package devicehive
 
-import "unicode/utf16"
-
 // padding is the value the server's decoder gives '=': it takes part in a
 // group of four like any other character.
 const padding = 127
@@ -15,6 +13,12 @@ const padding = 127
 // yields no key, or that makes the server's decoder fail, is refused with a
 // *ConfigError.
 func DeriveKey(secret string) ([]byte, error) {
+	for _, r := range secret {
+		if r > 127 {
+			// JAXB indexes a 128-entry table by character: the server fails.
+			return nil, &ConfigError{Field: "secret", Reason: "holds a non-ASCII character, which DeviceHive cannot decode"}
+		}
+	}
 	capacity := guessLength(secret)
 	if capacity < 0 {
 		return nil, &ConfigError{Field: "secret", Reason: "DeviceHive cannot decode this secret (too much '=' padding)"}
@@ -50,8 +54,7 @@ func DeriveKey(secret string) ([]byte, error) {
 	return key, nil
 }
 
-// base64Value is JAXB's decode map: -1 for characters it skips. Bytes of
-// non-ASCII characters are skipped too.
+// base64Value is JAXB's decode map: -1 for characters it skips.
 func base64Value(c byte) int {
 	switch {
 	case c >= 'A' && c <= 'Z':
@@ -70,23 +73,18 @@ func base64Value(c byte) int {
 	return -1
 }
 
-// guessLength mirrors JAXB's buffer estimate, counted in UTF-16 units as Java
-// does: length/4*3, less the trailing '=' (unless there are more than two, or
-// the text ends in a character outside the alphabet).
+// guessLength mirrors JAXB's buffer estimate for an ASCII text: length/4*3, less
+// the trailing '=' (unless there are more than two, or the text ends in a
+// character outside the alphabet).
 func guessLength(text string) int {
-	runes := []rune(text)
-	length := 0
-	for _, r := range runes {
-		length += max(utf16.RuneLen(r), 1)
-	}
-	upper := length / 4 * 3
+	upper := len(text) / 4 * 3
 	pads := 0
-	for i := len(runes) - 1; i >= 0; i-- {
-		if runes[i] == '=' {
+	for i := len(text) - 1; i >= 0; i-- {
+		if text[i] == '=' {
 			pads++
 			continue
 		}
-		if runes[i] > 127 || base64Value(byte(runes[i])) < 0 {
+		if base64Value(text[i]) < 0 {
 			return upper
 		}
 		break

@@ -55,6 +55,7 @@ func Test_DeriveKey_refused(t *testing.T) {
 		"no alphabet characters":      "!!!!-_-_",
 		"only padding":                "==",
 		"padding the server overruns": "AAA=A==",
+		"a non-ASCII character":       "devicehiveé",
 	} {
 		t.Run(name, func(t *testing.T) {
 			key, err := DeriveKey(secret)
