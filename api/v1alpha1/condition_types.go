@@ -61,6 +61,11 @@ const (
 	ManuallyTriggeredReason = "ManuallyTriggered"
 	// RenewalDueReason: the token reached its renewal time.
 	RenewalDueReason = "RenewalDue"
+	// RightsChangedReason: the pair's user, actions, networks or device types differ
+	// from the spec.
+	RightsChangedReason = "RightsChanged"
+	// LifetimeChangedReason: the pair's lifetimes differ from the spec.
+	LifetimeChangedReason = "LifetimeChanged"
 )
 
 // Reasons of Normal events, one per transition.

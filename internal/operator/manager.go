@@ -89,6 +89,16 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}).SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
 		return nil, err
 	}
+	if err := (&controllers.DeviceAccessTokenReconciler{
+		Client:            mgr.GetClient(),
+		APIReader:         mgr.GetAPIReader(),
+		Recorder:          mgr.GetEventRecorder(controllers.DeviceAccessTokenControllerName),
+		Clock:             clock.RealClock{},
+		RemoteTimeout:     o.RemoteTimeout,
+		OperatorNamespace: o.OperatorNamespace,
+	}).SetupWithManager(mgr, o.Concurrency); err != nil {
+		return nil, err
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,217 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+	"github.com/tokenoperator/token-operator/internal/schedule"
+)
+
+// DeviceAccessTokenControllerName names the controller, its field owner and its events.
+const DeviceAccessTokenControllerName = "deviceaccesstoken-controller"
+
+// +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=deviceaccesstokens,verbs=get;list;watch
+// +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=deviceaccesstokens/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=deviceaccesstokens/finalizers,verbs=update
+// +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=tokenissuers;clustertokenissuers,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+
+// DeviceAccessTokenReconciler keeps a DeviceHive access and refresh token pair alive
+// in a Secret. DeviceHive cannot revoke a token, so there is no finalizer: the
+// Secret goes with its owner, and a replaced pair lives until it expires.
+type DeviceAccessTokenReconciler struct {
+	client.Client
+	// APIReader reads what the cache does not hold: the issuer's Secrets and
+	// Secrets the operator does not own.
+	APIReader     client.Reader
+	Recorder      events.EventRecorder
+	Clock         clock.PassiveClock
+	RemoteTimeout time.Duration
+	// OperatorNamespace holds the Secrets that ClusterTokenIssuers name; a
+	// TokenIssuer's Secrets live in its own namespace.
+	OperatorNamespace string
+}
+
+// deviceAccessTokenState is what the steps of one reconcile share.
+type deviceAccessTokenState struct {
+	patcher *reconcile.StatusPatcher
+	issuer  resolvedIssuer
+	secret  *corev1.Secret  // the Secret at spec.secret.name, nil when absent
+	pair    *heldDevicePair // the pair that Secret holds, nil when none of ours
+	maxAge  time.Duration   // from spec.rotation.maxAge; zero means none
+	minted  bool            // this reconcile wrote a new pair
+	ready   string          // the Ready message on success
+	requeue time.Duration
+}
+
+// deviceAccessTokenStep is one step of the lifecycle; the first error stops it.
+type deviceAccessTokenStep func(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *deviceAccessTokenState) error
+
+// Reconcile loads a DeviceAccessToken, runs its lifecycle, and records the outcome
+// in one status patch.
+func (r *DeviceAccessTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	dat := &tokensv1alpha1.DeviceAccessToken{}
+	if err := r.Get(ctx, req.NamespacedName, dat); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !dat.DeletionTimestamp.IsZero() {
+		// Nothing can be revoked; garbage collection deletes the Secret.
+		return ctrl.Result{}, nil
+	}
+	st := &deviceAccessTokenState{patcher: reconcile.NewStatusPatcher(r.Client, DeviceAccessTokenControllerName, dat)}
+
+	defer func() {
+		r.countFailures(dat, retErr)
+		reconcile.Summarize(dat, retErr, st.ready)
+		if err := st.patcher.Patch(ctx, dat); err != nil && !apierrors.IsNotFound(err) {
+			// First, so that the outcome, unrecorded, is retried whatever it was.
+			retErr = errors.Join(reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to patch status: %w", err)), retErr)
+		}
+		reconcile.RecordError(ctx, r.Recorder, dat, retErr)
+		result, retErr = reconcile.Result(ctrl.Result{RequeueAfter: st.requeue}, retErr)
+	}()
+
+	steps := []deviceAccessTokenStep{r.reconcileIssuer, r.loadSecret, r.reconcileToken, r.reconcileSecret}
+	for _, step := range steps {
+		if err := step(ctx, dat, st); err != nil {
+			var stalled *reconcile.Stalling
+			if errors.As(err, &stalled) {
+				// Stalled: nothing is being minted until the user acts.
+				reconcile.Delete(dat, tokensv1alpha1.IssuingCondition)
+			}
+			return ctrl.Result{}, err
+		}
+	}
+	r.schedule(dat, st)
+	return ctrl.Result{}, nil
+}
+
+// reconcileIssuer resolves the issuer and refuses, before any remote call or
+// signature, a token its policy does not allow or whose rights DeviceHive would
+// widen. Stalls with IssuerMismatch or PolicyViolation; waits while the issuer is
+// missing.
+func (r *DeviceAccessTokenReconciler) reconcileIssuer(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *deviceAccessTokenState) error {
+	issuer, err := resolveIssuer(ctx, r.Client, dat.Namespace, dat.Spec.IssuerRef)
+	if err != nil {
+		return err
+	}
+	st.issuer = issuer
+	if issuer.spec.DeviceHive == nil {
+		return reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
+			fmt.Errorf("%s has no deviceHive block: a DeviceAccessToken needs a DeviceHive issuer", issuer))
+	}
+	if err := checkDeviceAccessTokenPolicy(dat, issuer); err != nil {
+		return reconcile.Stall(tokensv1alpha1.PolicyViolationReason, err)
+	}
+	st.maxAge = schedule.EffectiveMaxAge(dat.Spec.Rotation, nil)
+	return nil
+}
+
+// loadSecret reads the Secret at spec.secret.name from the cache and the pair it
+// holds, if it is one this token wrote.
+func (r *DeviceAccessTokenReconciler) loadSecret(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *deviceAccessTokenState) error {
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: dat.Namespace, Name: dat.Spec.Secret.Name}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		st.secret, st.pair = nil, nil
+	case err != nil:
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", dat.Spec.Secret.Name, err))
+	default:
+		st.secret, st.pair = secret, heldPair(secret)
+	}
+	return nil
+}
+
+// reconcileToken mints a new pair when a trigger of the policy chain hits. Sets
+// Issuing while a mint is under way; removes it when none is due.
+func (r *DeviceAccessTokenReconciler) reconcileToken(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *deviceAccessTokenState) error {
+	in := deviceAccessTokenInput{token: dat, secret: st.secret, pair: st.pair, now: r.Clock.Now(), maxAge: st.maxAge}
+	reason, message, hit := deviceAccessTokenMintReason(in)
+	if !hit {
+		reconcile.Delete(dat, tokensv1alpha1.IssuingCondition)
+		return nil
+	}
+	return r.mint(ctx, dat, st, reason, message)
+}
+
+// reconcileSecret rewrites the Secret when its labels, annotations or expiry keys
+// no longer match the spec, from the pair it holds. It writes nothing otherwise,
+// nor after a mint, which has just written it.
+func (r *DeviceAccessTokenReconciler) reconcileSecret(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *deviceAccessTokenState) error {
+	if st.minted || st.pair == nil {
+		return nil
+	}
+	return r.writeSecret(ctx, dat, desiredDeviceAccessTokenSecret(dat, st.pair.access, st.pair.refresh,
+		dat.Status.ExpiresAt.Time, dat.Status.RefreshTokenExpiresAt.Time))
+}
+
+// schedule records the renewal time and when to look again: at the renewal, and
+// at least once a day.
+func (r *DeviceAccessTokenReconciler) schedule(dat *tokensv1alpha1.DeviceAccessToken, st *deviceAccessTokenState) {
+	renewal := deviceAccessTokenRenewalTime(dat, st.maxAge)
+	dat.Status.RenewalTime = nil
+	st.requeue = maxRequeue
+	if !renewal.IsZero() {
+		dat.Status.RenewalTime = &metav1.Time{Time: renewal}
+		st.requeue = min(st.requeue, max(renewal.Sub(r.Clock.Now()), time.Second))
+	}
+	st.ready = fmt.Sprintf("pair %d for DeviceHive user %d is in Secret %q, access token expires at %s",
+		dat.Status.Revision, dat.Spec.UserID, dat.Spec.Secret.Name, dat.Status.ExpiresAt.UTC().Format(time.RFC3339))
+	if !renewal.IsZero() {
+		st.ready += ", renews at " + renewal.UTC().Format(time.RFC3339)
+	}
+}
+
+// countFailures keeps the failure count and time that back-off and users read.
+func (r *DeviceAccessTokenReconciler) countFailures(dat *tokensv1alpha1.DeviceAccessToken, err error) {
+	if err == nil {
+		dat.Status.FailedIssuanceAttempts = 0
+		return
+	}
+	dat.Status.FailedIssuanceAttempts++
+	dat.Status.LastFailureTime = &metav1.Time{Time: r.Clock.Now()}
+}
+
+// SetupWithManager registers the controller. Its own status writes do not wake it
+// (generation and annotation predicates); its Secrets, the issuers and the rotate
+// annotation do.
+func (r *DeviceAccessTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+	if err := indexIssuerRef(mgr, &tokensv1alpha1.DeviceAccessToken{}, func(o client.Object) tokensv1alpha1.IssuerRef {
+		return o.(*tokensv1alpha1.DeviceAccessToken).Spec.IssuerRef
+	}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(DeviceAccessTokenControllerName).
+		For(&tokensv1alpha1.DeviceAccessToken{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.Secret{}).
+		Watches(&tokensv1alpha1.TokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.DeviceAccessTokenList{}),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.DeviceAccessTokenList{}),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: concurrency,
+			// Failures talk to remote APIs: back off from a second to five minutes.
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](time.Second, 5*time.Minute),
+		}).
+		Complete(r)
+}

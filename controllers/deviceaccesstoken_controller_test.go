@@ -1,0 +1,564 @@
+package controllers
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/devicehive"
+	"github.com/tokenoperator/token-operator/internal/devicehive/dhtest"
+)
+
+// expectPairWorks asserts that the Secret of dat holds an access token DeviceHive
+// accepts for exactly the actions and networks dat lists, and returns the pair.
+func (e *datEnv) expectPairWorks(dat *tokensv1alpha1.DeviceAccessToken) (access, refresh string) {
+	e.t.Helper()
+	g := NewWithT(e.t)
+	secret := e.secret(dat.Spec.Secret.Name)
+	g.Expect(secret).NotTo(BeNil(), "Secret %s", dat.Spec.Secret.Name)
+	access, refresh = string(secret.Data["accessToken"]), string(secret.Data["refreshToken"])
+	for _, action := range dat.Spec.Actions {
+		for _, network := range dat.Spec.NetworkIDs {
+			g.Expect(e.dh.Check(access, string(action), network, "7")).To(Succeed(), "%s on network %s", action, network)
+		}
+	}
+	g.Expect(e.dh.Check(access, "CreateDeviceCommand", dat.Spec.NetworkIDs[0], "7")).NotTo(Succeed(), "an action it was not given")
+	g.Expect(e.dh.Check(access, string(dat.Spec.Actions[0]), "2", "7")).NotTo(Succeed(), "a network it was not given")
+	return access, refresh
+}
+
+// expectRefreshWorks trades the refresh token for an access token at
+// /token/refresh, which carries the same rights.
+func (e *datEnv) expectRefreshWorks(dat *tokensv1alpha1.DeviceAccessToken, refresh string) {
+	e.t.Helper()
+	g := NewWithT(e.t)
+	api, err := devicehive.New(devicehive.Config{URL: e.dh.URL()})
+	g.Expect(err).NotTo(HaveOccurred())
+	access, _, err := api.Refresh(ctx, devicehive.Secret(refresh))
+	g.Expect(err).NotTo(HaveOccurred())
+	rememberDeviceHiveValues(access.Reveal())
+	g.Expect(e.dh.Check(access.Reveal(), string(dat.Spec.Actions[0]), dat.Spec.NetworkIDs[0], "7")).To(Succeed())
+	g.Expect(e.dh.Check(access.Reveal(), "CreateDeviceCommand", dat.Spec.NetworkIDs[0], "7")).NotTo(Succeed())
+}
+
+func expectNoAbnormalConditions(g Gomega, dat *tokensv1alpha1.DeviceAccessToken) {
+	for _, abnormal := range []string{tokensv1alpha1.ReconcilingCondition, tokensv1alpha1.StalledCondition, tokensv1alpha1.IssuingCondition} {
+		g.Expect(meta.FindStatusCondition(dat.Status.Conditions, abnormal)).To(BeNil(), "kstatus: %s is absent once Ready", abnormal)
+	}
+}
+
+func TestDeviceAccessTokenReconciler_APIModeIssuesAWorkingPair(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("api", dhAPIIssuer, nil))
+
+	_, refresh := e.expectPairWorks(dat)
+	e.expectRefreshWorks(dat, refresh)
+	g.Expect(dat.Status.Revision).To(Equal(int64(1)))
+	g.Expect(dat.Status.SecretName).To(Equal("api-dh"))
+	g.Expect(dat.Status.RenewalTime).NotTo(BeNil())
+	expectNoAbnormalConditions(g, dat)
+	g.Expect(e.dh.Calls(dhtest.KindLogin)).To(Equal(1))
+	g.Expect(e.dh.Calls(dhtest.KindCreate)).To(Equal(1))
+}
+
+func TestDeviceAccessTokenReconciler_OfflineModeIssuesAWorkingPairWithoutRemoteCalls(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("offline", dhOfflineIssuer, nil))
+
+	g.Expect(e.dh.TotalCalls()).To(BeZero(), "offline minting calls nothing")
+	_, refresh := e.expectPairWorks(dat)
+	e.expectRefreshWorks(dat, refresh)
+	g.Expect(dat.Status.Revision).To(Equal(int64(1)))
+	expectNoAbnormalConditions(g, dat)
+}
+
+func TestDeviceAccessTokenReconciler_SecretKeysAndExpiries(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("keys", dhOfflineIssuer, func(dat *tokensv1alpha1.DeviceAccessToken) {
+		dat.Spec.AccessTokenLifetime = metav1.Duration{Duration: 10 * time.Minute}
+		dat.Spec.RefreshTokenLifetime = metav1.Duration{Duration: 2 * time.Hour}
+		dat.Spec.Secret.Labels = map[string]string{"team": "iot"}
+		dat.Spec.Secret.Annotations = map[string]string{"reloader.stakater.com/match": "true"}
+	}))
+
+	secret := e.secret("keys-dh")
+	g.Expect(secret.Data).To(HaveLen(4))
+	g.Expect(secret.Data).To(HaveKey("accessToken"))
+	g.Expect(secret.Data).To(HaveKey("refreshToken"))
+	accessExpires, err := time.Parse(time.RFC3339, string(secret.Data["accessTokenExpiresAt"]))
+	g.Expect(err).NotTo(HaveOccurred())
+	refreshExpires, err := time.Parse(time.RFC3339, string(secret.Data["refreshTokenExpiresAt"]))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(accessExpires).To(BeTemporally("==", dat.Status.ExpiresAt.Time))
+	g.Expect(refreshExpires).To(BeTemporally("==", dat.Status.RefreshTokenExpiresAt.Time))
+	g.Expect(dat.Status.ExpiresAt.Sub(dat.Status.IssuedAt.Time)).To(Equal(10 * time.Minute))
+	g.Expect(dat.Status.RefreshTokenExpiresAt.Sub(dat.Status.IssuedAt.Time)).To(Equal(2 * time.Hour))
+
+	access, err := decodeDeviceHiveClaims(string(secret.Data["accessToken"]))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(access.ExpiresAt).To(BeTemporally("==", accessExpires), "the Secret states the token's own expiry")
+	g.Expect(access.Type).To(Equal(devicehive.AccessTokenType))
+	refresh, err := decodeDeviceHiveClaims(string(secret.Data["refreshToken"]))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(refresh.ExpiresAt).To(BeTemporally("==", refreshExpires))
+	g.Expect(refresh.Type).To(Equal(devicehive.RefreshTokenType))
+
+	g.Expect(secret.Labels).To(HaveKeyWithValue(tokensv1alpha1.ManagedByLabel, tokensv1alpha1.ManagedByValue))
+	g.Expect(secret.Labels).To(HaveKeyWithValue("team", "iot"))
+	g.Expect(secret.Annotations).To(HaveKeyWithValue("reloader.stakater.com/match", "true"))
+	g.Expect(secret.Annotations).To(HaveKeyWithValue(tokensv1alpha1.TokenHashAnnotation, hashOf(secret.Data["accessToken"])))
+	g.Expect(metav1.IsControlledBy(secret, dat)).To(BeTrue(), "the DeviceAccessToken owns its Secret")
+	g.Expect(dat.Finalizers).To(BeEmpty(), "nothing to revoke, so no finalizer")
+}
+
+func TestDeviceAccessTokenReconciler_RenewsBeforeExpiry(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	e := newDATEnv(t, clk)
+	r := e.manualReconciler(k8sClient)
+	dat := e.deviceAccessToken("renewing", dhAPIIssuer, func(dat *tokensv1alpha1.DeviceAccessToken) {
+		dat.Spec.AccessTokenLifetime = metav1.Duration{Duration: time.Minute}
+		dat.Spec.RefreshTokenLifetime = metav1.Duration{Duration: 10 * time.Minute}
+	})
+	// A third of a minute before expiry: 60s - 19.8s.
+	const renewAfter = 40200 * time.Millisecond
+
+	result, err := e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result.RequeueAfter).To(Equal(renewAfter), "next look at the renewal time")
+	first := e.get(dat)
+	g.Expect(first.Status.ExpiresAt.Time).To(BeTemporally("==", clk.Now().Add(time.Minute)))
+	// Status times hold whole seconds.
+	g.Expect(first.Status.RenewalTime.Time).To(BeTemporally("==", clk.Now().Add(renewAfter).Truncate(time.Second)))
+	oldAccess, _ := e.expectPairWorks(first)
+
+	clk.Step(30 * time.Second)
+	result, err = e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.get(dat).Status.Revision).To(Equal(int64(1)), "not renewed before its time")
+	g.Expect(result.RequeueAfter).To(Equal(renewAfter - 30*time.Second))
+
+	clk.Step(11 * time.Second)
+	result, err = e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	second := e.get(dat)
+	g.Expect(second.Status.Revision).To(Equal(int64(2)))
+	g.Expect(second.Status.IssuedAt.Time).To(BeTemporally("==", clk.Now()))
+	g.Expect(second.Status.ExpiresAt.Time).To(BeTemporally("<", first.Status.ExpiresAt.Add(time.Minute)))
+	g.Expect(result.RequeueAfter).To(Equal(renewAfter))
+	newAccess, _ := e.expectPairWorks(second)
+	g.Expect(newAccess).NotTo(Equal(oldAccess))
+	g.Expect(e.dh.Check(oldAccess, "GetDevice", "1", "7")).To(Succeed(), "the previous pair lives on until it expires")
+
+	clk.Step(20 * time.Second) // past the first pair's expiry, before the second's renewal
+	_, err = e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.dh.Check(oldAccess, "GetDevice", "1", "7")).To(MatchError(ContainSubstring("expired")))
+	g.Expect(e.get(dat).Status.Revision).To(Equal(int64(2)))
+	e.expectPairWorks(second)
+	g.Expect(e.dh.Calls(dhtest.KindCreate)).To(Equal(2))
+}
+
+func TestDeviceAccessTokenReconciler_RightsChangeMintsANewPairAtOnce(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("widening", dhAPIIssuer, nil))
+	oldAccess, _ := e.expectPairWorks(dat)
+
+	patch := client.MergeFrom(dat.DeepCopy())
+	dat.Spec.Actions = append(dat.Spec.Actions, "GetDeviceCommand")
+	dat.Spec.NetworkIDs = []string{"1", "4"}
+	g.Expect(k8sClient.Patch(ctx, dat, patch)).To(Succeed())
+
+	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(30 * time.Second).Should(Equal(int64(2)))
+	changed := e.waitReady(dat)
+	e.expectPairWorks(changed)
+	g.Expect(e.dh.Check(oldAccess, "GetDeviceCommand", "1", "7")).NotTo(Succeed(), "the old pair keeps its old rights")
+	g.Expect(e.dh.Calls(dhtest.KindCreate)).To(Equal(2))
+
+	g.Eventually(func(g Gomega) {
+		var list eventsv1.EventList
+		g.Expect(k8sClient.List(ctx, &list, client.InNamespace(e.ns))).To(Succeed())
+		var notes []string
+		for _, ev := range list.Items {
+			if ev.Reason == tokensv1alpha1.RotatedReason && ev.Regarding.Name == dat.Name {
+				notes = append(notes, ev.Note)
+			}
+		}
+		g.Expect(notes).To(ContainElement(ContainSubstring("DeviceHive cannot revoke tokens")))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+}
+
+func TestDeviceAccessTokenReconciler_RotateAnnotation(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("manual", dhOfflineIssuer, nil))
+	e.expectPairWorks(dat)
+
+	patch := client.MergeFrom(dat.DeepCopy())
+	dat.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "2026-11-25T10:00:00Z"}
+	g.Expect(k8sClient.Patch(ctx, dat, patch)).To(Succeed())
+
+	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(30 * time.Second).Should(Equal(int64(2)))
+	rotated := e.waitReady(dat)
+	g.Expect(rotated.Status.LastHandledRotateAt).To(Equal("2026-11-25T10:00:00Z"))
+	e.expectPairWorks(rotated)
+}
+
+func TestDeviceAccessTokenReconciler_SecretDeletedMintsAnew(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("lost", dhOfflineIssuer, nil))
+	e.expectPairWorks(dat)
+
+	g.Expect(k8sClient.Delete(ctx, e.secret("lost-dh"))).To(Succeed())
+	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(30 * time.Second).Should(Equal(int64(2)))
+	e.expectPairWorks(e.waitReady(dat))
+}
+
+func TestDeviceAccessTokenReconciler_ClusterTokenIssuerReadsTheOperatorNamespace(t *testing.T) {
+	e := newDATEnv(t, nil)
+	cti := &tokensv1alpha1.ClusterTokenIssuer{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "dh-cluster-"},
+		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{
+			URL: e.url, Mode: tokensv1alpha1.DeviceHiveModeOffline,
+			SigningKeySecretRef: &tokensv1alpha1.SecretKeyRef{Name: dhSigningSecret, Key: "secret"},
+		}},
+	}
+	e.create(cti)
+	e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("clustered", "", func(dat *tokensv1alpha1.DeviceAccessToken) {
+		dat.Spec.IssuerRef = tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.ClusterTokenIssuerKind, Name: cti.Name}
+	}))
+	e.expectPairWorks(dat)
+}
+
+func TestDeviceAccessTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.issuer("dh-strict", tokensv1alpha1.DeviceHiveIssuer{
+		Mode:                 tokensv1alpha1.DeviceHiveModeAPI,
+		CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: dhAdminSecret},
+	}, &tokensv1alpha1.IssuerPolicy{
+		AllowedActions:           []tokensv1alpha1.DeviceHiveAction{"GetDevice", "GetDeviceNotification"},
+		AllowWildcardDeviceTypes: ptr.To(false),
+		MaxAccessTokenLifetime:   &metav1.Duration{Duration: 10 * time.Minute},
+		MaxRefreshTokenLifetime:  &metav1.Duration{Duration: time.Hour},
+	})
+	e.create(&tokensv1alpha1.TokenIssuer{
+		ObjectMeta: metav1.ObjectMeta{Name: "awx", Namespace: e.ns},
+		Spec:       tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: "https://awx.example.com"}},
+	})
+	e.startManager()
+	strict := func(mutate func(*tokensv1alpha1.DeviceAccessToken)) func(*tokensv1alpha1.DeviceAccessToken) {
+		return func(dat *tokensv1alpha1.DeviceAccessToken) {
+			dat.Spec.DeviceTypeIDs = []string{"7"}
+			dat.Spec.AccessTokenLifetime = metav1.Duration{Duration: 5 * time.Minute}
+			dat.Spec.RefreshTokenLifetime = metav1.Duration{Duration: 30 * time.Minute}
+			mutate(dat)
+		}
+	}
+	cases := []struct {
+		name, issuer string
+		mutate       func(*tokensv1alpha1.DeviceAccessToken)
+		reason       string
+		message      string
+	}{
+		{"wildcard network", dhAPIIssuer, func(dat *tokensv1alpha1.DeviceAccessToken) { dat.Spec.NetworkIDs = []string{"*"} },
+			tokensv1alpha1.PolicyViolationReason,
+			`spec.networkIds: ["*"] is not allowed by TokenIssuer "dh-api" (policy.allowWildcardNetworks is not true)`},
+		{"action outside allowedActions", "dh-strict", strict(func(dat *tokensv1alpha1.DeviceAccessToken) {
+			dat.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"GetDevice", "ManageToken"}
+		}), tokensv1alpha1.PolicyViolationReason, `spec.actions: "ManageToken" is not allowed by TokenIssuer "dh-strict"`},
+		{"access lifetime above the max", "dh-strict", strict(func(dat *tokensv1alpha1.DeviceAccessToken) {
+			dat.Spec.AccessTokenLifetime = metav1.Duration{Duration: 20 * time.Minute}
+		}), tokensv1alpha1.PolicyViolationReason, "spec.accessTokenLifetime: 20m0s is longer than the 10m0s allowed"},
+		{"refresh lifetime above the max", "dh-strict", strict(func(dat *tokensv1alpha1.DeviceAccessToken) {
+			dat.Spec.RefreshTokenLifetime = metav1.Duration{Duration: 2 * time.Hour}
+		}), tokensv1alpha1.PolicyViolationReason, "spec.refreshTokenLifetime: 2h0m0s is longer than the 1h0m0s allowed"},
+		{"wildcard device types where refused", "dh-strict", strict(func(dat *tokensv1alpha1.DeviceAccessToken) {
+			dat.Spec.DeviceTypeIDs = []string{"*"}
+		}), tokensv1alpha1.PolicyViolationReason, `spec.deviceTypeIds: ["*"] is not allowed by TokenIssuer "dh-strict"`},
+		{"an AWX issuer", "awx", nil, tokensv1alpha1.IssuerMismatchReason, `TokenIssuer "awx" has no deviceHive block`},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dat := e.deviceAccessToken("refused-"+string(rune('a'+i)), tc.issuer, tc.mutate)
+			ready := e.waitStalled(dat, tc.reason)
+			NewWithT(t).Expect(ready.Message).To(ContainSubstring(tc.message))
+			NewWithT(t).Expect(e.secret(dat.Spec.Secret.Name)).To(BeNil())
+		})
+	}
+	g.Expect(e.dh.TotalCalls()).To(BeZero(), "refused before any call")
+
+	// The strict issuer mints what it allows.
+	e.expectPairWorks(e.waitReady(e.deviceAccessToken("allowed", "dh-strict", strict(func(*tokensv1alpha1.DeviceAccessToken) {}))))
+}
+
+func TestDeviceAccessTokenReconciler_LockedUserStalls(t *testing.T) {
+	cases := []struct {
+		name    string
+		user    int64
+		message string
+	}{
+		{"the token's user", dhClientUserID, "the DeviceHive user of spec.userId is locked or disabled"},
+		{"the issuer's user", dhAdminID, `the DeviceHive user of credentials Secret "dh-admin" of TokenIssuer "dh-api" is locked or disabled`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			e := newDATEnv(t, nil)
+			e.dh.SetUserActive(tc.user, false)
+			e.startManager()
+			dat := e.deviceAccessToken("locked", dhAPIIssuer, nil)
+			ready := e.waitStalled(dat, tokensv1alpha1.AuthenticationFailedReason)
+			g.Expect(ready.Message).To(ContainSubstring(tc.message))
+			g.Expect(ready.Message).To(ContainSubstring("User is locked or disabled"))
+			g.Expect(e.secret("locked-dh")).To(BeNil())
+		})
+	}
+}
+
+func TestDeviceAccessTokenReconciler_CredentialsWithoutManageTokenStall(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	expires := time.Now().Add(time.Hour)
+	access := e.dh.MintFor(dhtest.Grant{UserID: dhAdminID, ActionIDs: []int{3}, NetworkIDs: []string{"*"}, DeviceTypeIDs: []string{"*"}, ExpiresAt: expires})
+	refresh := e.dh.MintFor(dhtest.Grant{UserID: dhAdminID, ActionIDs: []int{3}, NetworkIDs: []string{"*"}, DeviceTypeIDs: []string{"*"}, ExpiresAt: expires, Refresh: true})
+	rememberDeviceHiveValues(access, refresh)
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "dh-reader", Namespace: e.ns},
+		StringData: map[string]string{"accessToken": access, "refreshToken": refresh},
+	})
+	e.issuer("dh-weak", tokensv1alpha1.DeviceHiveIssuer{
+		Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: "dh-reader"},
+	}, nil)
+	e.startManager()
+
+	ready := e.waitStalled(e.deviceAccessToken("weak", "dh-weak", nil), tokensv1alpha1.AuthenticationFailedReason)
+	g.Expect(ready.Message).To(ContainSubstring(`the credentials in Secret "dh-reader" of TokenIssuer "dh-weak" need the ManageToken action`))
+	g.Expect(e.dh.Calls(dhtest.KindCreate)).To(Equal(1))
+	g.Expect(e.secret("weak-dh")).To(BeNil())
+}
+
+func TestDeviceAccessTokenReconciler_ExpiredIssuerTokenIsRefreshed(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	grant := dhtest.Grant{UserID: dhAdminID, ActionIDs: []int{15}, NetworkIDs: []string{"*"}, DeviceTypeIDs: []string{"*"}}
+	expired, refreshGrant := grant, grant
+	expired.ExpiresAt = time.Now().Add(-time.Minute)
+	refreshGrant.ExpiresAt, refreshGrant.Refresh = time.Now().Add(time.Hour), true
+	access, refresh := e.dh.MintFor(expired), e.dh.MintFor(refreshGrant)
+	rememberDeviceHiveValues(access, refresh)
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "dh-pair", Namespace: e.ns},
+		StringData: map[string]string{"accessToken": access, "refreshToken": refresh},
+	})
+	e.issuer("dh-jwt", tokensv1alpha1.DeviceHiveIssuer{
+		Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: "dh-pair"},
+	}, nil)
+	e.startManager()
+
+	e.expectPairWorks(e.waitReady(e.deviceAccessToken("refreshed", "dh-jwt", nil)))
+	g.Expect(e.dh.Calls(dhtest.KindRefresh)).To(Equal(1))
+	g.Expect(e.dh.Calls(dhtest.KindCreate)).To(Equal(1), "the expired token was not even tried")
+}
+
+func TestDeviceAccessTokenReconciler_ServerIgnoringRefreshExpirationStalls(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	// DeviceHive before 3.5.0 ignores refreshExpiration: the refresh token gets the
+	// access token's expiry, which would read as a lifetime change at every pass.
+	old := recordingProxy(t, e.dh.URL(), func(body map[string]any) { delete(body, "refreshExpiration") })
+	e.create(&tokensv1alpha1.TokenIssuer{
+		ObjectMeta: metav1.ObjectMeta{Name: "dh-345", Namespace: e.ns},
+		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{
+			URL: old, Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: dhAdminSecret},
+		}},
+	})
+	e.startManager()
+
+	ready := e.waitStalled(e.deviceAccessToken("old-server", "dh-345", nil), tokensv1alpha1.RemoteRefusedReason)
+	g.Expect(ready.Message).To(ContainSubstring("DeviceHive before 3.5.0 ignores refreshExpiration"))
+	g.Expect(e.secret("old-server-dh")).To(BeNil(), "the pair was discarded")
+	g.Consistently(func() int { return e.dh.Calls(dhtest.KindCreate) }).WithTimeout(time.Second).Should(Equal(1), "no mint loop")
+
+	// With equal lifetimes the old server grants what is asked.
+	e.expectPairWorks(e.waitReady(e.deviceAccessToken("equal-lifetimes", "dh-345", func(dat *tokensv1alpha1.DeviceAccessToken) {
+		dat.Spec.RefreshTokenLifetime = dat.Spec.AccessTokenLifetime
+	})))
+}
+
+func TestDeviceAccessTokenReconciler_IssuerTokenRefusedIsRefreshedOnce(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	grant := dhtest.Grant{UserID: dhAdminID, ActionIDs: []int{15}, NetworkIDs: []string{"*"}, DeviceTypeIDs: []string{"*"}}
+	stale, refreshGrant := grant, grant
+	stale.ExpiresAt = time.Now().Add(-time.Minute)
+	refreshGrant.ExpiresAt, refreshGrant.Refresh = time.Now().Add(time.Hour), true
+	access, refresh := e.dh.MintFor(stale), e.dh.MintFor(refreshGrant)
+	rememberDeviceHiveValues(access, refresh)
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "dh-pair", Namespace: e.ns},
+		StringData: map[string]string{"accessToken": access, "refreshToken": refresh},
+	})
+	e.issuer("dh-jwt", tokensv1alpha1.DeviceHiveIssuer{
+		Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: "dh-pair"},
+	}, nil)
+	// The operator's clock runs two minutes behind the server's: the token looks
+	// alive, and only the server's refusal tells it has expired.
+	r := e.manualReconciler(k8sClient)
+	r.Clock = clocktesting.NewFakeClock(time.Now().Add(-2 * time.Minute))
+	dat := e.deviceAccessToken("refused", "dh-jwt", nil)
+
+	_, err := e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	e.expectPairWorks(e.get(dat))
+	g.Expect(e.dh.Calls(dhtest.KindCreate)).To(Equal(2), "refused, then retried once")
+	g.Expect(e.dh.Calls(dhtest.KindRefresh)).To(Equal(1))
+}
+
+func TestDeviceAccessTokenReconciler_TransientFailuresAreRetriedAndCounted(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	r := e.manualReconciler(k8sClient)
+	dat := e.deviceAccessToken("flaky", dhAPIIssuer, nil)
+
+	e.dh.FailNext(1)
+	_, err := e.reconcile(r, dat)
+	g.Expect(err).To(HaveOccurred(), "a transient failure goes back to the rate limiter")
+	failed := e.get(dat)
+	g.Expect(failed.Status.FailedIssuanceAttempts).To(Equal(int32(1)))
+	g.Expect(failed.Status.LastFailureTime).NotTo(BeNil())
+	ready := meta.FindStatusCondition(failed.Status.Conditions, tokensv1alpha1.ReadyCondition)
+	g.Expect(ready.Reason).To(Equal(tokensv1alpha1.RemoteErrorReason))
+	g.Expect(meta.IsStatusConditionTrue(failed.Status.Conditions, tokensv1alpha1.ReconcilingCondition)).To(BeTrue())
+	g.Expect(meta.IsStatusConditionTrue(failed.Status.Conditions, tokensv1alpha1.IssuingCondition)).To(BeTrue())
+
+	// The pair is minted but its reply is lost: it just expires, and the retry mints another.
+	e.dh.LoseNextReply(dhtest.KindCreate)
+	_, err = e.reconcile(r, dat)
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(e.get(dat).Status.FailedIssuanceAttempts).To(Equal(int32(2)))
+
+	_, err = e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	recovered := e.get(dat)
+	g.Expect(recovered.Status.FailedIssuanceAttempts).To(BeZero())
+	g.Expect(recovered.Status.Revision).To(Equal(int64(1)))
+	expectNoAbnormalConditions(g, recovered)
+	e.expectPairWorks(recovered)
+	g.Expect(e.dh.Calls(dhtest.KindCreate)).To(Equal(2))
+}
+
+func TestDeviceAccessTokenReconciler_ForeignSecretIsNotTakenOver(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "taken-dh", Namespace: e.ns},
+		StringData: map[string]string{"note": "someone else's"},
+	})
+	e.startManager()
+	ready := e.waitStalled(e.deviceAccessToken("taken", dhOfflineIssuer, nil), tokensv1alpha1.SecretConflictReason)
+	g.Expect(ready.Message).To(ContainSubstring(`Secret "taken-dh" exists and is not managed by this DeviceAccessToken`))
+	g.Expect(e.secret("taken-dh").Data).To(Equal(map[string][]byte{"note": []byte("someone else's")}))
+}
+
+func TestDeviceAccessTokenReconciler_CrashBetweenMintAndSecretWrite(t *testing.T) {
+	for _, issuer := range []string{dhAPIIssuer, dhOfflineIssuer} {
+		t.Run(issuer, func(t *testing.T) {
+			g := NewWithT(t)
+			e := newDATEnv(t, nil)
+			var dead atomic.Bool
+			r := e.manualReconciler(dieAt(false, func(obj client.Object) bool {
+				secret, ok := obj.(*corev1.Secret)
+				return ok && secret.Name == "crashy-dh"
+			}, &dead))
+			dat := e.deviceAccessToken("crashy", issuer, nil)
+
+			_, err := e.reconcile(r, dat)
+			g.Expect(err).To(HaveOccurred(), "the first pass is interrupted")
+			g.Expect(dead.Load()).To(BeTrue(), "the crash point was reached")
+			g.Expect(e.secret("crashy-dh")).To(BeNil())
+			issuing := meta.FindStatusCondition(e.get(dat).Status.Conditions, tokensv1alpha1.IssuingCondition)
+			g.Expect(issuing).NotTo(BeNil(), "the intent was recorded before the mint")
+			g.Expect(issuing.Reason).To(Equal(tokensv1alpha1.DoesNotExistReason))
+
+			// A restarted operator mints again; the lost pair just expires.
+			e.startManager()
+			ready := e.waitReady(dat)
+			g.Expect(ready.Status.Revision).To(Equal(int64(1)))
+			expectNoAbnormalConditions(g, ready)
+			e.expectPairWorks(ready)
+			if issuer == dhAPIIssuer {
+				g.Expect(e.dh.Calls(dhtest.KindCreate)).To(Equal(2))
+			}
+		})
+	}
+}
+
+func TestDeviceAccessTokenReconciler_NoOpResyncWritesNothing(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	stop := e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("quiet", dhAPIIssuer, nil))
+	stop()
+
+	var writes atomic.Int32
+	count := func() { writes.Add(1) }
+	counting := interceptor.NewClient(k8sClient.(client.WithWatch), interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			count()
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			count()
+			return c.Update(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			count()
+			return c.Patch(ctx, obj, p, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			count()
+			return c.Delete(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			count()
+			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			count()
+			return c.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
+	e.dh.ResetCalls()
+
+	result, err := e.reconcile(e.manualReconciler(counting), dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes.Load()).To(BeZero(), "no write to the Kubernetes API")
+	g.Expect(e.dh.TotalCalls()).To(BeZero(), "no call to DeviceHive")
+	g.Expect(result.RequeueAfter).To(BeNumerically("~", time.Until(dat.Status.RenewalTime.Time), 5*time.Second),
+		"next look at the renewal time")
+}
