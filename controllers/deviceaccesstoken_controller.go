@@ -78,14 +78,8 @@ func (r *DeviceAccessTokenReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	st := &deviceAccessTokenState{patcher: reconcile.NewStatusPatcher(r.Client, DeviceAccessTokenControllerName, dat)}
 
 	defer func() {
-		r.countFailures(dat, retErr)
-		reconcile.Summarize(dat, retErr, st.ready)
-		if err := st.patcher.Patch(ctx, dat); err != nil && !apierrors.IsNotFound(err) {
-			// First, so that the outcome, unrecorded, is retried whatever it was.
-			retErr = errors.Join(reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to patch status: %w", err)), retErr)
-		}
-		reconcile.RecordError(ctx, r.Recorder, dat, retErr)
-		result, retErr = reconcile.Result(ctrl.Result{RequeueAfter: st.requeue}, retErr)
+		result, retErr = finishReconcile(ctx, dat, st.patcher, r.Recorder, r.Clock,
+			outcome{err: retErr, ready: st.ready, requeue: st.requeue})
 	}()
 
 	steps := []deviceAccessTokenStep{r.reconcileIssuer, r.loadSecret, r.reconcileToken, r.reconcileSecret}
@@ -159,7 +153,7 @@ func (r *DeviceAccessTokenReconciler) reconcileSecret(ctx context.Context, dat *
 	if st.minted || st.pair == nil {
 		return nil
 	}
-	return r.writeSecret(ctx, dat, desiredDeviceAccessTokenSecret(dat, st.pair.access, st.pair.refresh,
+	return r.secrets().write(ctx, dat, desiredDeviceAccessTokenSecret(dat, st.pair.access, st.pair.refresh,
 		dat.Status.ExpiresAt.Time, dat.Status.RefreshTokenExpiresAt.Time))
 }
 
@@ -178,16 +172,6 @@ func (r *DeviceAccessTokenReconciler) schedule(dat *tokensv1alpha1.DeviceAccessT
 	if !renewal.IsZero() {
 		st.ready += ", renews at " + renewal.UTC().Format(time.RFC3339)
 	}
-}
-
-// countFailures keeps the failure count and time that back-off and users read.
-func (r *DeviceAccessTokenReconciler) countFailures(dat *tokensv1alpha1.DeviceAccessToken, err error) {
-	if err == nil {
-		dat.Status.FailedIssuanceAttempts = 0
-		return
-	}
-	dat.Status.FailedIssuanceAttempts++
-	dat.Status.LastFailureTime = &metav1.Time{Time: r.Clock.Now()}
 }
 
 // SetupWithManager registers the controller. Its own status writes do not wake it

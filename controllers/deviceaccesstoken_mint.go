@@ -49,11 +49,11 @@ func (r *DeviceAccessTokenReconciler) mint(ctx context.Context, dat *tokensv1alp
 	}
 
 	desired := desiredDeviceAccessTokenSecret(dat, pair.AccessToken.Reveal(), pair.RefreshToken.Reveal(), pair.AccessExpiresAt, pair.RefreshExpiresAt)
-	if err := r.writeSecret(ctx, dat, desired); err != nil {
+	if err := r.secrets().write(ctx, dat, desired); err != nil {
 		return err
 	}
 	st.minted = true
-	if err := r.leaveOldSecret(ctx, dat); err != nil {
+	if err := r.secrets().leaveOldSecret(ctx, dat, dat.Status.SecretName, dat.Spec.Secret.Name); err != nil {
 		return err
 	}
 	return r.commit(ctx, dat, st, issuedAt, pair)

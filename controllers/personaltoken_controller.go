@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -72,14 +71,8 @@ func (r *PersonalTokenReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	st := &personalTokenState{patcher: reconcile.NewStatusPatcher(r.Client, PersonalTokenControllerName, pt)}
 
 	defer func() {
-		r.countFailures(pt, retErr)
-		reconcile.Summarize(pt, retErr, st.ready)
-		if err := st.patcher.Patch(ctx, pt); err != nil && !(apierrors.IsNotFound(err) && !pt.DeletionTimestamp.IsZero()) {
-			// First, so that the outcome, unrecorded, is retried whatever it was.
-			retErr = errors.Join(reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to patch status: %w", err)), retErr)
-		}
-		reconcile.RecordError(ctx, r.Recorder, pt, retErr)
-		result, retErr = reconcile.Result(ctrl.Result{RequeueAfter: st.requeue}, retErr)
+		result, retErr = finishReconcile(ctx, pt, st.patcher, r.Recorder, r.Clock,
+			outcome{err: retErr, ready: st.ready, requeue: st.requeue})
 	}()
 
 	if !pt.DeletionTimestamp.IsZero() {
@@ -175,7 +168,7 @@ func (r *PersonalTokenReconciler) reconcileSecret(ctx context.Context, pt *token
 	if !held {
 		return nil
 	}
-	return r.writeSecret(ctx, pt, desiredPersonalTokenSecret(pt, st.issuer.spec.AWX.URL, pt.Status.TokenID, value))
+	return r.secrets().write(ctx, pt, desiredPersonalTokenSecret(pt, st.issuer.spec.AWX.URL, pt.Status.TokenID, value))
 }
 
 // schedule records the renewal time and when to look again: at the renewal, or
@@ -193,19 +186,6 @@ func (r *PersonalTokenReconciler) schedule(pt *tokensv1alpha1.PersonalToken, st 
 	if !renewal.IsZero() {
 		st.ready += ", renews at " + renewal.UTC().Format(time.RFC3339)
 	}
-}
-
-// countFailures keeps the failure count and time that back-off and users read.
-func (r *PersonalTokenReconciler) countFailures(pt *tokensv1alpha1.PersonalToken, err error) {
-	if err == nil {
-		pt.Status.FailedIssuanceAttempts = 0
-		return
-	}
-	if reconcile.IsConflict(err) {
-		return
-	}
-	pt.Status.FailedIssuanceAttempts++
-	pt.Status.LastFailureTime = &metav1.Time{Time: r.Clock.Now()}
 }
 
 // credentialsRefIndex indexes PersonalTokens by the name of their credentials Secret.

@@ -59,10 +59,10 @@ func (r *PersonalTokenReconciler) mint(ctx context.Context, pt *tokensv1alpha1.P
 	}
 
 	desired := desiredPersonalTokenSecret(pt, st.issuer.spec.AWX.URL, created.ID, created.Value.Reveal())
-	if err := r.writeSecret(ctx, pt, desired); err != nil {
+	if err := r.secrets().write(ctx, pt, desired); err != nil {
 		return err
 	}
-	if err := r.leaveOldSecret(ctx, pt); err != nil {
+	if err := r.secrets().leaveOldSecret(ctx, pt, pt.Status.SecretName, pt.Spec.Secret.Name); err != nil {
 		return err
 	}
 	return r.commit(ctx, pt, st, created.Token, session.me)
@@ -148,7 +148,7 @@ func (r *PersonalTokenReconciler) recoverMint(ctx context.Context, pt *tokensv1a
 		}
 		if _, held := heldValue(secret, tok.ID); held {
 			st.secret = secret
-			if err := r.leaveOldSecret(ctx, pt); err != nil {
+			if err := r.secrets().leaveOldSecret(ctx, pt, pt.Status.SecretName, pt.Spec.Secret.Name); err != nil {
 				return err
 			}
 			return r.commit(ctx, pt, st, tok, session.me)
@@ -163,16 +163,6 @@ func (r *PersonalTokenReconciler) recoverMint(ctx context.Context, pt *tokensv1a
 	reconcile.Delete(pt, tokensv1alpha1.IssuingCondition)
 	if err := st.patcher.Patch(ctx, pt); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to clear the interrupted mint: %w", err))
-	}
-	return nil
-}
-
-// leaveOldSecret deletes the Secret that held the token before spec.secret.name
-// changed, before the commit, so that no Secret is left holding a token that will
-// be revoked.
-func (r *PersonalTokenReconciler) leaveOldSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken) error {
-	if old := pt.Status.SecretName; old != "" && old != pt.Spec.Secret.Name {
-		return r.deleteSecret(ctx, pt, old)
 	}
 	return nil
 }

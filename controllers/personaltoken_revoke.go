@@ -73,7 +73,7 @@ func (r *PersonalTokenReconciler) reconcileDelete(ctx context.Context, pt *token
 		if err := r.revokeAll(ctx, pt, st); err != nil {
 			return blockedDeletion(err)
 		}
-		if err := r.deleteSecret(ctx, pt, pt.Spec.Secret.Name); err != nil {
+		if err := r.secrets().delete(ctx, pt, pt.Spec.Secret.Name); err != nil {
 			return err
 		}
 	}

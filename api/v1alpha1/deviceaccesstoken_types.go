@@ -125,6 +125,9 @@ func (in *DeviceAccessToken) SetConditions(c []metav1.Condition) { in.Status.Con
 // SetObservedGeneration records the generation reconciled to an outcome.
 func (in *DeviceAccessToken) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
 
+// GetTokenStatus returns the status every token kind shares.
+func (in *DeviceAccessToken) GetTokenStatus() *TokenStatus { return &in.Status.TokenStatus }
+
 // DeviceAccessTokenList is a list of DeviceAccessTokens.
 // +kubebuilder:object:root=true
 type DeviceAccessTokenList struct {

@@ -201,6 +201,9 @@ func (in *PersonalToken) SetConditions(c []metav1.Condition) { in.Status.Conditi
 // SetObservedGeneration records the generation reconciled to an outcome.
 func (in *PersonalToken) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
 
+// GetTokenStatus returns the status every token kind shares.
+func (in *PersonalToken) GetTokenStatus() *TokenStatus { return &in.Status.TokenStatus }
+
 // PersonalTokenList is a list of PersonalTokens.
 // +kubebuilder:object:root=true
 type PersonalTokenList struct {

@@ -1,0 +1,59 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+)
+
+// tokenObject is a token of any kind.
+type tokenObject interface {
+	reconcile.Object
+	GetTokenStatus() *tokensv1alpha1.TokenStatus
+}
+
+// outcome is what a token's reconcile hands to finishReconcile.
+type outcome struct {
+	err     error
+	ready   string        // the Ready message on success
+	requeue time.Duration // when to look again on success
+}
+
+// finishReconcile records the outcome of a token's reconcile, in the one deferred
+// step every token kind shares: count failures, summarize the conditions, patch
+// the status once, record the error, and turn the outcome into a result.
+func finishReconcile(ctx context.Context, obj tokenObject, patcher *reconcile.StatusPatcher, recorder events.EventRecorder,
+	clk clock.PassiveClock, o outcome) (ctrl.Result, error) {
+	countFailures(obj.GetTokenStatus(), clk, o.err)
+	reconcile.Summarize(obj, o.err, o.ready)
+	err := o.err
+	// A token deleted meanwhile has no status to write.
+	if perr := patcher.Patch(ctx, obj); perr != nil && !apierrors.IsNotFound(perr) {
+		// First, so that the outcome, unrecorded, is retried whatever it was.
+		err = errors.Join(reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to patch status: %w", perr)), err)
+	}
+	reconcile.RecordError(ctx, recorder, obj, err)
+	return reconcile.Result(ctrl.Result{RequeueAfter: o.requeue}, err)
+}
+
+// countFailures keeps the failure count and time that users read; conflicts from
+// a lagging cache are not failures.
+func countFailures(status *tokensv1alpha1.TokenStatus, clk clock.PassiveClock, err error) {
+	switch {
+	case err == nil:
+		status.FailedIssuanceAttempts = 0
+	case !reconcile.IsConflict(err):
+		status.FailedIssuanceAttempts++
+		status.LastFailureTime = &metav1.Time{Time: clk.Now()}
+	}
+}

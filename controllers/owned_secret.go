@@ -1,0 +1,107 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+)
+
+// ownedSecretMeta is the metadata of a Secret a token writes: the labels and
+// annotations of its spec.secret, the label that puts it in the operator's
+// cache, and the operator's own annotations.
+func ownedSecretMeta(tmpl tokensv1alpha1.SecretTemplate, namespace string, annotations map[string]string) metav1.ObjectMeta {
+	meta := metav1.ObjectMeta{Name: tmpl.Name, Namespace: namespace, Labels: maps.Clone(tmpl.Labels), Annotations: maps.Clone(tmpl.Annotations)}
+	meta.Labels = mergeInto(meta.Labels, map[string]string{tokensv1alpha1.ManagedByLabel: tokensv1alpha1.ManagedByValue})
+	meta.Annotations = mergeInto(meta.Annotations, annotations)
+	return meta
+}
+
+// secretWriter writes the Secrets of one token kind.
+type secretWriter struct {
+	client client.Client
+	// reader reads Secrets the cache does not hold (those without our label).
+	reader     client.Reader
+	fieldOwner string
+	kind       string // the token kind, in messages
+}
+
+// write makes the Secret match desired, writing only what differs. It refuses to
+// take over a Secret that token does not control.
+func (w secretWriter) write(ctx context.Context, token client.Object, desired *corev1.Secret) error {
+	if err := controllerutil.SetControllerReference(token, desired, w.client.Scheme()); err != nil {
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to own Secret %q: %w", desired.Name, err))
+	}
+	existing := &corev1.Secret{}
+	err := w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	if apierrors.IsNotFound(err) {
+		err = w.reader.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		if err := w.client.Create(ctx, desired, client.FieldOwner(w.fieldOwner)); err != nil {
+			return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to create Secret %q: %w", desired.Name, err))
+		}
+		return nil
+	case err != nil:
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", desired.Name, err))
+	case !metav1.IsControlledBy(existing, token):
+		return reconcile.Stall(tokensv1alpha1.SecretConflictReason,
+			fmt.Errorf("Secret %q exists and is not managed by this %s: delete it or choose another spec.secret.name", desired.Name, w.kind))
+	}
+	updated := existing.DeepCopy()
+	updated.Data = desired.Data
+	updated.Type = desired.Type
+	updated.Labels = mergeInto(updated.Labels, desired.Labels)
+	updated.Annotations = mergeInto(updated.Annotations, desired.Annotations)
+	if equality.Semantic.DeepEqual(existing, updated) {
+		return nil
+	}
+	if err := w.client.Update(ctx, updated, client.FieldOwner(w.fieldOwner)); err != nil {
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to update Secret %q: %w", desired.Name, err))
+	}
+	return nil
+}
+
+// delete deletes a Secret token controls, if it exists.
+func (w secretWriter) delete(ctx context.Context, token client.Object, name string) error {
+	secret := &corev1.Secret{}
+	if err := w.client.Get(ctx, client.ObjectKey{Namespace: token.GetNamespace(), Name: name}, secret); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if !metav1.IsControlledBy(secret, token) {
+		return nil
+	}
+	if err := w.client.Delete(ctx, secret, client.Preconditions{UID: &secret.UID}); client.IgnoreNotFound(err) != nil {
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to delete Secret %q: %w", name, err))
+	}
+	return nil
+}
+
+// leaveOldSecret deletes the Secret that held the token before spec.secret.name
+// changed (oldName), so that no Secret is left handing out a token that is being
+// replaced.
+func (w secretWriter) leaveOldSecret(ctx context.Context, token client.Object, oldName, newName string) error {
+	if oldName == "" || oldName == newName {
+		return nil
+	}
+	return w.delete(ctx, token, oldName)
+}
+
+// mergeInto sets the keys of want on have, keeping what others added.
+func mergeInto(have, want map[string]string) map[string]string {
+	if have == nil {
+		have = map[string]string{}
+	}
+	maps.Copy(have, want)
+	return have
+}
