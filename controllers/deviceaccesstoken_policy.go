@@ -19,11 +19,12 @@ import (
 func checkDeviceAccessTokenPolicy(dat *tokensv1alpha1.DeviceAccessToken, issuer resolvedIssuer) error {
 	spec := dat.Spec
 	policy := issuer.policy()
-	if len(policy.AllowedActions) > 0 {
-		for _, action := range spec.Actions {
-			if !slices.Contains(policy.AllowedActions, action) {
-				return fmt.Errorf("spec.actions: %q is not allowed by %s (policy.allowedActions: %v)", action, issuer, policy.AllowedActions)
-			}
+	for _, action := range spec.Actions {
+		switch {
+		case len(policy.AllowedActions) > 0 && !slices.Contains(policy.AllowedActions, action):
+			return fmt.Errorf("spec.actions: %q is not allowed by %s (policy.allowedActions: %v)", action, issuer, policy.AllowedActions)
+		case len(policy.AllowedActions) == 0 && devicehive.IsPrivileged(string(action)):
+			return fmt.Errorf("spec.actions: %q is privileged and %s does not list it in policy.allowedActions: DeviceHive cannot revoke such a token, so an issuer must allow it by name", action, issuer)
 		}
 	}
 	if slices.Contains(spec.NetworkIDs, "*") && (policy.AllowWildcardNetworks == nil || !*policy.AllowWildcardNetworks) {

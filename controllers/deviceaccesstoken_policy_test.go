@@ -60,6 +60,17 @@ func Test_checkDeviceAccessTokenPolicy(t *testing.T) {
 		{name: "allowWildcardDeviceTypes false allows listed device types",
 			policy: &tokensv1alpha1.IssuerPolicy{AllowWildcardDeviceTypes: ptr.To(false)},
 			mutate: func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.DeviceTypeIDs = []string{"4"} }},
+		{name: "no policy refuses ManageToken, which would mint tokens of any rights",
+			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.Actions = append(d.Spec.Actions, "ManageToken") },
+			wantErr: `spec.actions: "ManageToken" is privileged and TokenIssuer "devicehive" does not list it in policy.allowedActions`},
+		{name: "no policy refuses an admin action",
+			mutate: func(d *tokensv1alpha1.DeviceAccessToken) {
+				d.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"ManageUser"}
+			},
+			wantErr: `spec.actions: "ManageUser" is privileged`},
+		{name: "a privileged action listed by name is allowed",
+			policy: &tokensv1alpha1.IssuerPolicy{AllowedActions: []tokensv1alpha1.DeviceHiveAction{"GetDevice", "GetDeviceNotification", "ManageToken"}},
+			mutate: func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.Actions = append(d.Spec.Actions, "ManageToken") }},
 		{name: "allowedActions allows a subset",
 			policy: &tokensv1alpha1.IssuerPolicy{AllowedActions: []tokensv1alpha1.DeviceHiveAction{"GetDevice", "GetDeviceNotification", "GetNetwork"}}},
 		{name: "allowedActions refuses another action",

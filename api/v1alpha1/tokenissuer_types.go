@@ -114,8 +114,10 @@ type IssuerPolicy struct {
 	// +optional
 	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
 
-	// allowedActions are the DeviceHive actions a DeviceAccessToken may ask for; all
-	// when empty.
+	// allowedActions are the DeviceHive actions a DeviceAccessToken may ask for.
+	// When empty, every action but the privileged ones: ManageToken, ManagePlugin
+	// and the admin actions (ManageUser, ManageConfiguration, ManageNetwork,
+	// ManageDeviceType) must be listed by name, as DeviceHive cannot revoke a token.
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=17
 	// +optional
