@@ -56,6 +56,10 @@ envtest: ## Build (once, then cached) the kube-apiserver, etcd and kubectl that 
 test: manifests generate fmt vet envtest ## Run every test against a real kube-apiserver and etcd.
 	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" go test ./... $(GO_TEST_FLAGS)
 
+.PHONY: bench
+bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256).
+	go test ./internal/devicehive/ -run '^$$' -bench . -benchmem -count=3
+
 ##@ Build and run
 
 .PHONY: build
