@@ -10,7 +10,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -39,14 +41,21 @@ func NewCredentialsCache(mgr ctrl.Manager, namespaces map[string]cache.Config) (
 }
 
 // credentialsSource wakes the objects that name a changed credentials Secret:
-// byName lists them from the Secret's namespace and name.
+// byName lists them from the Secret's namespace and name. Only updates count: a
+// Secret enters the cache when the operator labels it (or the cache starts), and
+// neither is a change a token waits for; a deleted Secret leaves nothing to retry.
 func credentialsSource(credentials cache.Cache, byName func(ctx context.Context, namespace, name string) []reconcile.Request) source.Source {
 	secret := &metav1.PartialObjectMetadata{}
 	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	onlyUpdates := predicate.TypedFuncs[*metav1.PartialObjectMetadata]{
+		CreateFunc:  func(event.TypedCreateEvent[*metav1.PartialObjectMetadata]) bool { return false },
+		DeleteFunc:  func(event.TypedDeleteEvent[*metav1.PartialObjectMetadata]) bool { return false },
+		GenericFunc: func(event.TypedGenericEvent[*metav1.PartialObjectMetadata]) bool { return false },
+	}
 	return source.Kind(credentials, secret, handler.TypedEnqueueRequestsFromMapFunc(
 		func(ctx context.Context, s *metav1.PartialObjectMetadata) []reconcile.Request {
 			return byName(ctx, s.Namespace, s.Name)
-		}))
+		}), onlyUpdates)
 }
 
 // markCredentials labels a credentials Secret so that the credentials cache sees

@@ -150,7 +150,11 @@ func (e *datEnv) startManager() (stop func()) {
 	r := &DeviceAccessTokenReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 		Recorder: mgr.GetEventRecorder(DeviceAccessTokenControllerName), Clock: e.passiveClock(),
 		RemoteTimeout: 5 * time.Second, OperatorNamespace: e.ns}
-	if err := r.SetupWithManager(mgr, 2); err != nil {
+	credentials, err := NewCredentialsCache(mgr, map[string]cache.Config{e.ns: {}})
+	if err != nil {
+		e.t.Fatalf("failed to create the credentials cache: %v", err)
+	}
+	if err := r.SetupWithManager(mgr, 2, credentials); err != nil {
 		e.t.Fatalf("failed to set up the controller: %v", err)
 	}
 	mctx, cancel := context.WithCancel(ctx)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -177,7 +178,7 @@ func (r *DeviceAccessTokenReconciler) schedule(dat *tokensv1alpha1.DeviceAccessT
 // SetupWithManager registers the controller. Its own status writes do not wake it
 // (generation and annotation predicates); its Secrets, the issuers and the rotate
 // annotation do.
-func (r *DeviceAccessTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+func (r *DeviceAccessTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int, credentials cache.Cache) error {
 	if err := indexIssuerRef(mgr, &tokensv1alpha1.DeviceAccessToken{}, func(o client.Object) tokensv1alpha1.IssuerRef {
 		return o.(*tokensv1alpha1.DeviceAccessToken).Spec.IssuerRef
 	}); err != nil {
@@ -192,10 +193,40 @@ func (r *DeviceAccessTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurr
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.DeviceAccessTokenList{}),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(credentialsSource(credentials, r.tokensUsingIssuerSecret)).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: concurrency,
 			// Failures talk to remote APIs: back off from a second to five minutes.
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](time.Second, 5*time.Minute),
 		}).
 		Complete(r)
+}
+
+// tokensUsingIssuerSecret lists the DeviceAccessTokens whose issuer reads a Secret
+// (credentials or signing key): a TokenIssuer's in its namespace, a
+// ClusterTokenIssuer's in the operator's.
+func (r *DeviceAccessTokenReconciler) tokensUsingIssuerSecret(ctx context.Context, namespace, name string) []ctrlreconcile.Request {
+	var requests []ctrlreconcile.Request
+	var issuers tokensv1alpha1.TokenIssuerList
+	if err := r.List(ctx, &issuers, client.InNamespace(namespace)); err == nil {
+		for _, issuer := range issuers.Items {
+			if namesDeviceHiveSecret(issuer.Spec, name) {
+				requests = append(requests, tokensOfIssuer(ctx, r.Client, &tokensv1alpha1.DeviceAccessTokenList{},
+					tokensv1alpha1.TokenIssuerKind, namespace, issuer.Name)...)
+			}
+		}
+	}
+	if namespace != r.OperatorNamespace {
+		return requests
+	}
+	var clusterIssuers tokensv1alpha1.ClusterTokenIssuerList
+	if err := r.List(ctx, &clusterIssuers); err == nil {
+		for _, issuer := range clusterIssuers.Items {
+			if namesDeviceHiveSecret(issuer.Spec, name) {
+				requests = append(requests, tokensOfIssuer(ctx, r.Client, &tokensv1alpha1.DeviceAccessTokenList{},
+					tokensv1alpha1.ClusterTokenIssuerKind, "", issuer.Name)...)
+			}
+		}
+	}
+	return requests
 }

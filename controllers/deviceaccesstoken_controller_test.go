@@ -562,3 +562,26 @@ func TestDeviceAccessTokenReconciler_NoOpResyncWritesNothing(t *testing.T) {
 	g.Expect(result.RequeueAfter).To(BeNumerically("~", time.Until(dat.Status.RenewalTime.Time), 5*time.Second),
 		"next look at the renewal time")
 }
+
+func TestDeviceAccessTokenReconciler_FixedIssuerCredentialsWakeTheToken(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "dh-admin-typo", Namespace: e.ns},
+		StringData: map[string]string{"login": dhAdminLogin, "password": "not-the-password"},
+	})
+	e.issuer("dh-api-typo", tokensv1alpha1.DeviceHiveIssuer{
+		Mode:                 tokensv1alpha1.DeviceHiveModeAPI,
+		CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: "dh-admin-typo"},
+	}, nil)
+	e.startManager()
+	dat := e.deviceAccessToken("typo", "dh-api-typo", nil)
+	e.waitStalled(dat, tokensv1alpha1.AuthenticationFailedReason)
+
+	// Stalled means no retry of its own: fixing the issuer's Secret wakes the token.
+	login := e.secret("dh-admin-typo")
+	g.Expect(login.Labels).To(HaveKeyWithValue(tokensv1alpha1.CredentialsLabel, "true"))
+	login.Data["password"] = []byte(dhAdminPassword)
+	g.Expect(k8sClient.Update(ctx, login)).To(Succeed())
+	e.waitReady(dat)
+}

@@ -218,6 +218,7 @@ func (r *DeviceAccessTokenReconciler) issuerSecret(ctx context.Context, dat *tok
 	if err != nil {
 		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q of %s: %w", name, st.issuer, err))
 	}
+	markCredentials(ctx, r.Client, secret)
 	return secret, nil
 }
 

@@ -36,26 +36,37 @@ func indexIssuerRef(mgr ctrl.Manager, token client.Object, ref func(client.Objec
 // TokenIssuer serves its own namespace; a ClusterTokenIssuer every namespace.
 func tokensForIssuer(c client.Reader, list client.ObjectList) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, issuer client.Object) []reconcile.Request {
-		opts := []client.ListOption{}
-		var key string
-		switch issuer.(type) {
-		case *tokensv1alpha1.ClusterTokenIssuer:
-			key = issuerRefKey(tokensv1alpha1.ClusterTokenIssuerKind, issuer.GetName())
-		default:
-			key = issuerRefKey(tokensv1alpha1.TokenIssuerKind, issuer.GetName())
-			opts = append(opts, client.InNamespace(issuer.GetNamespace()))
+		kind := tokensv1alpha1.TokenIssuerKind
+		if _, cluster := issuer.(*tokensv1alpha1.ClusterTokenIssuer); cluster {
+			kind = tokensv1alpha1.ClusterTokenIssuerKind
 		}
-		tokens := list.DeepCopyObject().(client.ObjectList)
-		if err := c.List(ctx, tokens, append(opts, client.MatchingFields{issuerRefIndex: key})...); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "Failed to list the tokens of an issuer", "issuer", key)
-			return nil
-		}
-		var requests []reconcile.Request
-		_ = meta.EachListItem(tokens, func(o runtime.Object) error {
-			token := o.(client.Object)
-			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(token)})
-			return nil
-		})
-		return requests
+		return tokensOfIssuer(ctx, c, list, kind, issuer.GetNamespace(), issuer.GetName())
 	})
+}
+
+// tokensOfIssuer lists the tokens of one kind that name an issuer.
+func tokensOfIssuer(ctx context.Context, c client.Reader, list client.ObjectList, kind tokensv1alpha1.IssuerKind, namespace, name string) []reconcile.Request {
+	key := issuerRefKey(kind, name)
+	opts := []client.ListOption{client.MatchingFields{issuerRefIndex: key}}
+	if kind == tokensv1alpha1.TokenIssuerKind {
+		opts = append(opts, client.InNamespace(namespace))
+	}
+	tokens := list.DeepCopyObject().(client.ObjectList)
+	if err := c.List(ctx, tokens, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the tokens of an issuer", "issuer", key)
+		return nil
+	}
+	var requests []reconcile.Request
+	_ = meta.EachListItem(tokens, func(o runtime.Object) error {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o.(client.Object))})
+		return nil
+	})
+	return requests
+}
+
+// namesDeviceHiveSecret tells whether an issuer reads the Secret name.
+func namesDeviceHiveSecret(spec tokensv1alpha1.TokenIssuerSpec, name string) bool {
+	dh := spec.DeviceHive
+	return dh != nil && ((dh.CredentialsSecretRef != nil && dh.CredentialsSecretRef.Name == name) ||
+		(dh.SigningKeySecretRef != nil && dh.SigningKeySecretRef.Name == name))
 }

@@ -96,7 +96,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Clock:             clock.RealClock{},
 		RemoteTimeout:     o.RemoteTimeout,
 		OperatorNamespace: o.OperatorNamespace,
-	}).SetupWithManager(mgr, o.Concurrency); err != nil {
+	}).SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
