@@ -1,10 +1,6 @@
 package controllers
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,54 +35,11 @@ func heldPair(secret *corev1.Secret) *heldDevicePair {
 	if len(access) == 0 || len(refresh) == 0 || want == "" || hashOf(access) != want {
 		return nil
 	}
-	claims, err := decodeDeviceHiveClaims(string(access))
+	claims, err := devicehive.DecodeUnverified(string(access))
 	if err != nil || claims.Type == devicehive.RefreshTokenType {
 		return nil
 	}
 	return &heldDevicePair{access: string(access), refresh: string(refresh), claims: claims}
-}
-
-// errUnreadableToken never quotes the token it is about.
-var errUnreadableToken = errors.New("not a readable DeviceHive JWT")
-
-// decodeDeviceHiveClaims reads the "payload" claim of a DeviceHive JWT without
-// checking its signature: in API mode the operator has no key, and it only reads
-// back what it wrote itself (the hash annotation says so). Errors never quote the
-// token.
-func decodeDeviceHiveClaims(token string) (devicehive.Claims, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return devicehive.Claims{}, errUnreadableToken
-	}
-	body, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return devicehive.Claims{}, errUnreadableToken
-	}
-	var decoded struct {
-		Payload *struct {
-			U  *int64   `json:"u"`
-			A  []int    `json:"a"`
-			N  []string `json:"n"`
-			DT []string `json:"dt"`
-			E  *int64   `json:"e"`
-			T  *int     `json:"t"`
-		} `json:"payload"`
-	}
-	if json.Unmarshal(body, &decoded) != nil || decoded.Payload == nil {
-		return devicehive.Claims{}, errUnreadableToken
-	}
-	p := decoded.Payload
-	if p.U == nil || p.E == nil || p.T == nil {
-		return devicehive.Claims{}, errUnreadableToken
-	}
-	return devicehive.Claims{
-		UserID:        *p.U,
-		ActionIDs:     p.A,
-		NetworkIDs:    p.N,
-		DeviceTypeIDs: p.DT,
-		ExpiresAt:     time.UnixMilli(*p.E).UTC(),
-		Type:          *p.T,
-	}, nil
 }
 
 // desiredDeviceAccessTokenSecret is the Secret that holds a pair.

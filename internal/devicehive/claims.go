@@ -91,10 +91,10 @@ func (rc *readClaims) claims() (Claims, error) {
 	}, nil
 }
 
-// decodeUnverified reads the claims of a token without checking its
-// signature: the client has no key, and only needs the expiry and rights the
-// server wrote into the tokens it just returned.
-func decodeUnverified(token string) (Claims, error) {
+// DecodeUnverified reads the claims of a token without checking its signature:
+// for those who hold no key (the client, the operator in API mode) and need only
+// the expiry and rights the server wrote. Errors never quote the token.
+func DecodeUnverified(token string) (Claims, error) {
 	var rc readClaims
 	if _, _, err := jwt.NewParser().ParseUnverified(token, &rc); err != nil {
 		return Claims{}, sanitizeJWTError(err)

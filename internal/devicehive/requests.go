@@ -141,7 +141,7 @@ func readToken(path, field, token string, wantType int) (Claims, error) {
 	if token == "" {
 		return Claims{}, fmt.Errorf("devicehive: POST %s: response has no %s", path, field)
 	}
-	claims, err := decodeUnverified(token)
+	claims, err := DecodeUnverified(token)
 	if err != nil {
 		return Claims{}, fmt.Errorf("devicehive: POST %s: %s: %w", path, field, err)
 	}
