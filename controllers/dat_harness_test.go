@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,12 +18,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/devicehive/dhtest"
@@ -136,41 +131,12 @@ func (e *datEnv) deviceAccessToken(name, issuer string, mutate func(*tokensv1alp
 // namespace as a new operator process would: its own cache, client and recorder.
 // The namespace doubles as the operator's, for ClusterTokenIssuers' Secrets.
 func (e *datEnv) startManager() (stop func()) {
-	e.t.Helper()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{e.ns: {}}, ByObject: OwnedSecretsOnly()},
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	return startTestManager(e.t, e.ns, func(mgr ctrl.Manager, credentials cache.Cache) error {
+		r := &DeviceAccessTokenReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+			Recorder: mgr.GetEventRecorder(DeviceAccessTokenControllerName), Clock: e.passiveClock(),
+			RemoteTimeout: 5 * time.Second, OperatorNamespace: e.ns}
+		return r.SetupWithManager(mgr, 2, credentials)
 	})
-	if err != nil {
-		e.t.Fatalf("failed to create a manager: %v", err)
-	}
-	r := &DeviceAccessTokenReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder(DeviceAccessTokenControllerName), Clock: e.passiveClock(),
-		RemoteTimeout: 5 * time.Second, OperatorNamespace: e.ns}
-	credentials, err := NewCredentialsCache(mgr, map[string]cache.Config{e.ns: {}})
-	if err != nil {
-		e.t.Fatalf("failed to create the credentials cache: %v", err)
-	}
-	if err := r.SetupWithManager(mgr, 2, credentials); err != nil {
-		e.t.Fatalf("failed to set up the controller: %v", err)
-	}
-	mctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				e.t.Errorf("manager stopped with an error: %v", err)
-			}
-		})
-	}
-	e.t.Cleanup(stop)
-	return stop
 }
 
 func (e *datEnv) passiveClock() clock.PassiveClock {

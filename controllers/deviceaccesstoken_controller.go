@@ -10,14 +10,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -175,31 +171,19 @@ func (r *DeviceAccessTokenReconciler) schedule(dat *tokensv1alpha1.DeviceAccessT
 	}
 }
 
-// SetupWithManager registers the controller. Its own status writes do not wake it
-// (generation and annotation predicates); its Secrets, the issuers and the rotate
-// annotation do.
+// SetupWithManager registers the controller (see tokenController); the
+// credentials Secrets it watches are those its issuers name.
 func (r *DeviceAccessTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int, credentials cache.Cache) error {
-	if err := indexIssuerRef(mgr, &tokensv1alpha1.DeviceAccessToken{}, func(o client.Object) tokensv1alpha1.IssuerRef {
-		return o.(*tokensv1alpha1.DeviceAccessToken).Spec.IssuerRef
-	}); err != nil {
-		return err
-	}
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(DeviceAccessTokenControllerName).
-		For(&tokensv1alpha1.DeviceAccessToken{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&corev1.Secret{}).
-		Watches(&tokensv1alpha1.TokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.DeviceAccessTokenList{}),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.DeviceAccessTokenList{}),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WatchesRawSource(credentialsSource(credentials, r.tokensUsingIssuerSecret)).
-		WithOptions(controller.Options{
-			MaxConcurrentReconciles: concurrency,
-			// Failures talk to remote APIs: back off from a second to five minutes.
-			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](time.Second, 5*time.Minute),
-		}).
-		Complete(r)
+	return tokenController{
+		name:  DeviceAccessTokenControllerName,
+		token: &tokensv1alpha1.DeviceAccessToken{},
+		list:  &tokensv1alpha1.DeviceAccessTokenList{},
+		issuerRef: func(o client.Object) tokensv1alpha1.IssuerRef {
+			return o.(*tokensv1alpha1.DeviceAccessToken).Spec.IssuerRef
+		},
+		credentials: credentialsSource(credentials, r.tokensUsingIssuerSecret),
+		concurrency: concurrency,
+	}.setup(mgr, r)
 }
 
 // tokensUsingIssuerSecret lists the DeviceAccessTokens whose issuer reads a Secret

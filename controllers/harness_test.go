@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -93,29 +95,38 @@ func (e *ptEnv) personalToken(name string, mutate func(*tokensv1alpha1.PersonalT
 // startManager runs the operator's PersonalToken controller for this namespace as
 // a new operator process would: its own cache, client and event recorder.
 func (e *ptEnv) startManager() (stop func()) {
-	e.t.Helper()
+	return startTestManager(e.t, e.ns, func(mgr ctrl.Manager, credentials cache.Cache) error {
+		var clk clock.PassiveClock = clock.RealClock{}
+		if e.clock != nil {
+			clk = e.clock
+		}
+		r := &PersonalTokenReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+			Recorder: mgr.GetEventRecorder(PersonalTokenControllerName), Clock: clk, RemoteTimeout: 5 * time.Second}
+		return r.SetupWithManager(mgr, 2, credentials)
+	})
+}
+
+// startTestManager starts a manager limited to namespace, with the controller
+// that setup registers, and stops it when the test ends (or stop is called).
+func startTestManager(t *testing.T, namespace string, setup func(ctrl.Manager, cache.Cache) error) (stop func()) {
+	t.Helper()
+	namespaces := map[string]cache.Config{namespace: {}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{e.ns: {}}, ByObject: OwnedSecretsOnly()},
+		Cache:                  cache.Options{DefaultNamespaces: namespaces, ByObject: OwnedSecretsOnly()},
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
-		e.t.Fatalf("failed to create a manager: %v", err)
+		t.Fatalf("failed to create a manager: %v", err)
 	}
-	var clk clock.PassiveClock = clock.RealClock{}
-	if e.clock != nil {
-		clk = e.clock
-	}
-	r := &PersonalTokenReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder(PersonalTokenControllerName), Clock: clk, RemoteTimeout: 5 * time.Second}
-	credentials, err := NewCredentialsCache(mgr, map[string]cache.Config{e.ns: {}})
+	credentials, err := NewCredentialsCache(mgr, namespaces)
 	if err != nil {
-		e.t.Fatalf("failed to create the credentials cache: %v", err)
+		t.Fatalf("failed to create the credentials cache: %v", err)
 	}
-	if err := r.SetupWithManager(mgr, 2, credentials); err != nil {
-		e.t.Fatalf("failed to set up the controller: %v", err)
+	if err := setup(mgr, credentials); err != nil {
+		t.Fatalf("failed to set up the controller: %v", err)
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -125,12 +136,43 @@ func (e *ptEnv) startManager() (stop func()) {
 		once.Do(func() {
 			cancel()
 			if err := <-done; err != nil {
-				e.t.Errorf("manager stopped with an error: %v", err)
+				t.Errorf("manager stopped with an error: %v", err)
 			}
 		})
 	}
-	e.t.Cleanup(stop)
+	t.Cleanup(stop)
 	return stop
+}
+
+// countingClient is the real client, counting every write it makes.
+func countingClient(writes *atomic.Int32) client.Client {
+	count := func() { writes.Add(1) }
+	return interceptor.NewClient(k8sClient.(client.WithWatch), interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			count()
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			count()
+			return c.Update(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			count()
+			return c.Patch(ctx, obj, p, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			count()
+			return c.Delete(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			count()
+			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			count()
+			return c.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
 }
 
 // manualReconciler returns a reconciler to drive by hand with c (the real client,

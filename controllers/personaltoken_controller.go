@@ -9,15 +9,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -191,37 +187,25 @@ func (r *PersonalTokenReconciler) schedule(pt *tokensv1alpha1.PersonalToken, st 
 // credentialsRefIndex indexes PersonalTokens by the name of their credentials Secret.
 const credentialsRefIndex = ".spec.credentialsSecretRef.name"
 
-// SetupWithManager registers the controller. Its own status writes do not wake it
-// (generation and annotation predicates); its Secrets, the issuers, the
-// credentials Secrets (through the credentials cache) and the rotate annotation do.
+// SetupWithManager registers the controller (see tokenController); the
+// credentials Secrets it watches are those its PersonalTokens name.
 func (r *PersonalTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int, credentials cache.Cache) error {
-	if err := indexIssuerRef(mgr, &tokensv1alpha1.PersonalToken{}, func(o client.Object) tokensv1alpha1.IssuerRef {
-		return o.(*tokensv1alpha1.PersonalToken).Spec.IssuerRef
-	}); err != nil {
-		return err
-	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &tokensv1alpha1.PersonalToken{}, credentialsRefIndex,
 		func(o client.Object) []string {
 			return []string{o.(*tokensv1alpha1.PersonalToken).Spec.CredentialsSecretRef.Name}
 		}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(PersonalTokenControllerName).
-		For(&tokensv1alpha1.PersonalToken{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&corev1.Secret{}).
-		Watches(&tokensv1alpha1.TokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.PersonalTokenList{}),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(r.Client, &tokensv1alpha1.PersonalTokenList{}),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WatchesRawSource(credentialsSource(credentials, r.tokensUsingCredentials)).
-		WithOptions(controller.Options{
-			MaxConcurrentReconciles: concurrency,
-			// Failures talk to remote APIs: back off from a second to five minutes.
-			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](time.Second, 5*time.Minute),
-		}).
-		Complete(r)
+	return tokenController{
+		name:  PersonalTokenControllerName,
+		token: &tokensv1alpha1.PersonalToken{},
+		list:  &tokensv1alpha1.PersonalTokenList{},
+		issuerRef: func(o client.Object) tokensv1alpha1.IssuerRef {
+			return o.(*tokensv1alpha1.PersonalToken).Spec.IssuerRef
+		},
+		credentials: credentialsSource(credentials, r.tokensUsingCredentials),
+		concurrency: concurrency,
+	}.setup(mgr, r)
 }
 
 // tokensUsingCredentials lists the PersonalTokens that read a credentials Secret.

@@ -168,33 +168,7 @@ func TestPersonalTokenReconciler_NoOpResyncWritesNothing(t *testing.T) {
 	stop()
 
 	var writes atomic.Int32
-	count := func() { writes.Add(1) }
-	counting := interceptor.NewClient(k8sClient.(client.WithWatch), interceptor.Funcs{
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			count()
-			return c.Create(ctx, obj, opts...)
-		},
-		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			count()
-			return c.Update(ctx, obj, opts...)
-		},
-		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
-			count()
-			return c.Patch(ctx, obj, p, opts...)
-		},
-		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
-			count()
-			return c.Delete(ctx, obj, opts...)
-		},
-		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-			count()
-			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
-		},
-		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-			count()
-			return c.SubResource(sub).Update(ctx, obj, opts...)
-		},
-	})
+	counting := countingClient(&writes)
 	e.awx.ResetCalls()
 
 	result, err := e.reconcile(e.manualReconciler(counting), pt)

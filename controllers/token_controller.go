@@ -1,0 +1,51 @@
+package controllers
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+)
+
+// tokenController registers a token kind's controller, in the shape every kind
+// shares. Its own status writes do not wake it (generation and annotation
+// predicates); its Secrets, its issuers, the credentials Secrets it reads and the
+// rotate annotation do. Failures talk to remote APIs, so they back off from a
+// second to five minutes.
+type tokenController struct {
+	name        string
+	token       client.Object
+	list        client.ObjectList
+	issuerRef   func(client.Object) tokensv1alpha1.IssuerRef
+	credentials source.Source
+	concurrency int
+}
+
+func (tc tokenController) setup(mgr ctrl.Manager, r ctrlreconcile.Reconciler) error {
+	if err := indexIssuerRef(mgr, tc.token, tc.issuerRef); err != nil {
+		return err
+	}
+	issuerChanged := builder.WithPredicates(predicate.GenerationChangedPredicate{})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(tc.name).
+		For(tc.token, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.Secret{}).
+		Watches(&tokensv1alpha1.TokenIssuer{}, tokensForIssuer(mgr.GetClient(), tc.list), issuerChanged).
+		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(mgr.GetClient(), tc.list), issuerChanged).
+		WatchesRawSource(tc.credentials).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: tc.concurrency,
+			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](time.Second, 5*time.Minute),
+		}).
+		Complete(r)
+}
