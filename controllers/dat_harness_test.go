@@ -171,14 +171,7 @@ func (e *datEnv) get(dat *tokensv1alpha1.DeviceAccessToken) *tokensv1alpha1.Devi
 // waitReady waits until the controller reports dat Ready for its current generation.
 func (e *datEnv) waitReady(dat *tokensv1alpha1.DeviceAccessToken) *tokensv1alpha1.DeviceAccessToken {
 	e.t.Helper()
-	var got *tokensv1alpha1.DeviceAccessToken
-	NewWithT(e.t).Eventually(func(g Gomega) {
-		got = e.get(dat)
-		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
-		g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, tokensv1alpha1.ReadyCondition)).To(BeTrue(),
-			"conditions: %+v", got.Status.Conditions)
-	}).WithTimeout(30 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
-	return got
+	return waitTokenReady(e.t, dat)
 }
 
 // waitStalled waits until dat is Stalled with reason, and returns its Ready

@@ -204,12 +204,19 @@ func (e *ptEnv) get(pt *tokensv1alpha1.PersonalToken) *tokensv1alpha1.PersonalTo
 // waitReady waits until the controller reports pt Ready for its current generation.
 func (e *ptEnv) waitReady(pt *tokensv1alpha1.PersonalToken) *tokensv1alpha1.PersonalToken {
 	e.t.Helper()
-	var got *tokensv1alpha1.PersonalToken
-	NewWithT(e.t).Eventually(func(g Gomega) {
-		got = e.get(pt)
-		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
-		g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, tokensv1alpha1.ReadyCondition)).To(BeTrue(),
-			"conditions: %+v", got.Status.Conditions)
+	return waitTokenReady(e.t, pt)
+}
+
+// waitTokenReady waits until the controller reports token Ready for its current
+// generation, and returns it as it is then.
+func waitTokenReady[T tokenObject](t *testing.T, token T) T {
+	t.Helper()
+	got := token.DeepCopyObject().(T)
+	NewWithT(t).Eventually(func(g Gomega) {
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(token), got)).To(Succeed())
+		g.Expect(got.GetTokenStatus().ObservedGeneration).To(Equal(got.GetGeneration()))
+		g.Expect(meta.IsStatusConditionTrue(got.GetConditions(), tokensv1alpha1.ReadyCondition)).To(BeTrue(),
+			"conditions: %+v", got.GetConditions())
 	}).WithTimeout(30 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
 	return got
 }
