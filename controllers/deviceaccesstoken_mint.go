@@ -31,6 +31,11 @@ func (r *DeviceAccessTokenReconciler) mint(ctx context.Context, dat *tokensv1alp
 	if err := st.patcher.Patch(ctx, dat); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to record the intent to mint (will retry): %w", err))
 	}
+	// An intent equal to the one already recorded writes nothing, so no lock
+	// checked the cache: a pair minted from a stale spec could not be revoked.
+	if err := ensureCurrent(ctx, r.APIReader, dat); err != nil {
+		return err
+	}
 	// Status times hold whole seconds: so do the pair's, and they compare exactly.
 	issuedAt := r.Clock.Now().UTC().Truncate(time.Second)
 	accessExpires := issuedAt.Add(wholeSeconds(dat.Spec.AccessTokenLifetime.Duration))

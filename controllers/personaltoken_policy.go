@@ -114,8 +114,9 @@ func newMarker(pt *tokensv1alpha1.PersonalToken, nonce string) string {
 	return fmt.Sprintf("%s%s/%s %s]", markerPrefix, pt.Namespace, pt.Name, nonce)
 }
 
-// remoteDescription is the description of a token at AWX.
+// remoteDescription is the description of a token at AWX, which trims white space.
 func remoteDescription(description, marker string) string {
+	description = strings.TrimSpace(description)
 	if description == "" {
 		return marker
 	}

@@ -7,10 +7,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
@@ -119,13 +116,8 @@ func (r *PersonalTokenReconciler) commit(ctx context.Context, pt *tokensv1alpha1
 func (r *PersonalTokenReconciler) recoverMint(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) error {
 	// The cache may lag this process's own last writes: recover only from the
 	// PersonalToken as it is now, never from a pending mint already finished.
-	fresh := &tokensv1alpha1.PersonalToken{}
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(pt), fresh); err != nil {
-		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read the PersonalToken: %w", err))
-	}
-	if fresh.ResourceVersion != pt.ResourceVersion {
-		return apierrors.NewConflict(tokensv1alpha1.GroupVersion.WithResource("personaltokens").GroupResource(), pt.Name,
-			fmt.Errorf("the cache is behind the API server"))
+	if err := ensureCurrent(ctx, r.APIReader, pt); err != nil {
+		return err
 	}
 	session, err := r.remote(ctx, pt, st)
 	if err != nil {

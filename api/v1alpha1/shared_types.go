@@ -70,7 +70,8 @@ type Rotation struct {
 	// +optional
 	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
 
-	// renewBefore renews the token this long before it expires.
+	// renewBefore renews the token this long before it expires. One at least as long
+	// as the lifetime the server gave falls back to renewBeforePercentage's default.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
 	// +optional

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
@@ -25,6 +27,7 @@ func Test_ResultAndReasonFollowTheOutermostClassification(t *testing.T) {
 		{"untyped is Failed", errors.New("boom"), FailedReason, ctrl.Result{}, true},
 		{"waiting wrapped into generic is generic", Fail("RevocationBlocked", fmt.Errorf("blocked: %w", waiting)), "RevocationBlocked", ctrl.Result{}, true},
 		{"context around a typed error keeps it", fmt.Errorf("mint: %w", waiting), "CredentialsNotFound", ctrl.Result{RequeueAfter: time.Minute}, false},
+		{"a conflict requeues shortly, without an error", fmt.Errorf("patch: %w", apierrors.NewConflict(schema.GroupResource{Resource: "tokens"}, "x", errors.New("stale"))), FailedReason, ctrl.Result{RequeueAfter: time.Second}, false},
 		{"joined errors: the first typed one", errors.Join(Stall("UserMismatch", errors.New("x")), errors.New("patch failed")), "UserMismatch", ctrl.Result{}, false},
 	}
 	for _, tt := range tests {

@@ -48,6 +48,10 @@ func Result(result ctrl.Result, err error) (ctrl.Result, error) {
 	if err == nil {
 		return result, nil
 	}
+	if IsConflict(err) {
+		// Expected with a cache: look again shortly, without an error log.
+		return ctrl.Result{RequeueAfter: conflictRequeue}, nil
+	}
 	switch t := typed(err).(type) {
 	case *Stalling:
 		return ctrl.Result{}, nil
@@ -87,6 +91,9 @@ func LowestRequeue(a, b time.Duration) time.Duration {
 	}
 	return b
 }
+
+// conflictRequeue is how soon a reconcile that met a conflict runs again.
+const conflictRequeue = time.Second
 
 // IsConflict tells whether err is a write refused because the object changed
 // since it was read: expected with a cache, retried at once, and neither an event

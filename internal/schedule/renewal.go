@@ -13,8 +13,8 @@ const DefaultRenewBeforePercentage = 33
 
 // RenewalTime is when a token issued at issuedAt and expiring at expiresAt is
 // replaced: the earliest of issuedAt + maxAge and expiresAt - renewBefore, where
-// renewBefore is rotation.renewBefore, or rotation.renewBeforePercentage (default
-// 33) of the lifetime. maxAge is the effective one (the token's, capped by its
+// renewBefore is rotation.renewBefore (when shorter than the lifetime), or
+// rotation.renewBeforePercentage (default 33) of the lifetime. maxAge is the effective one (the token's, capped by its
 // issuer's policy); zero means none. A zero expiresAt means the token never expires.
 func RenewalTime(issuedAt, expiresAt time.Time, rotation *tokensv1alpha1.Rotation, maxAge time.Duration) time.Time {
 	var renewal time.Time
@@ -26,16 +26,19 @@ func RenewalTime(issuedAt, expiresAt time.Time, rotation *tokensv1alpha1.Rotatio
 			renewal = byAge
 		}
 	}
-	return renewal
+	// Status keeps whole seconds: a fraction would make every pass write it again.
+	return renewal.Truncate(time.Second)
 }
 
 func renewBefore(issuedAt, expiresAt time.Time, rotation *tokensv1alpha1.Rotation) time.Duration {
 	lifetime := expiresAt.Sub(issuedAt)
 	percentage := int64(DefaultRenewBeforePercentage)
 	if rotation != nil {
-		if rotation.RenewBefore != nil {
-			// A renewBefore longer than the lifetime renews at once, never before issuance.
-			return min(rotation.RenewBefore.Duration, lifetime)
+		// A renewBefore as long as the lifetime the server gave (an AWX
+		// administrator may shorten it) would renew at once, again and again: the
+		// percentage decides instead.
+		if rotation.RenewBefore != nil && rotation.RenewBefore.Duration < lifetime {
+			return rotation.RenewBefore.Duration
 		}
 		if rotation.RenewBeforePercentage != nil {
 			percentage = int64(*rotation.RenewBeforePercentage)
