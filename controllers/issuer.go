@@ -39,6 +39,21 @@ func (i resolvedIssuer) String() string {
 // token's namespace. A missing issuer is Waiting (the issuer watch wakes the token
 // when it appears); a namespace the policy leaves out is Stalling.
 func resolveIssuer(ctx context.Context, c client.Reader, namespace string, ref tokensv1alpha1.IssuerRef) (resolvedIssuer, error) {
+	issuer, err := getIssuer(ctx, c, namespace, ref)
+	if err != nil {
+		return issuer, err
+	}
+	if allowed := issuer.policy().AllowedNamespaces; ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind &&
+		len(allowed) > 0 && !slices.Contains(allowed, namespace) {
+		return issuer, reconcile.Stall(tokensv1alpha1.NamespaceNotAllowedReason,
+			fmt.Errorf("%s does not serve namespace %q: add it to the issuer's policy.allowedNamespaces or use another issuer", issuer, namespace))
+	}
+	return issuer, nil
+}
+
+// getIssuer reads the issuer a token names, whatever its policy: revoking the
+// tokens a token already has needs no permission to mint.
+func getIssuer(ctx context.Context, c client.Reader, namespace string, ref tokensv1alpha1.IssuerRef) (resolvedIssuer, error) {
 	issuer := resolvedIssuer{ref: ref}
 	var err error
 	switch ref.Kind {
@@ -57,11 +72,6 @@ func resolveIssuer(ctx context.Context, c client.Reader, namespace string, ref t
 	}
 	if err != nil {
 		return issuer, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s: %w", issuer, err))
-	}
-	if allowed := issuer.policy().AllowedNamespaces; ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind &&
-		len(allowed) > 0 && !slices.Contains(allowed, namespace) {
-		return issuer, reconcile.Stall(tokensv1alpha1.NamespaceNotAllowedReason,
-			fmt.Errorf("%s does not serve namespace %q: add it to the issuer's policy.allowedNamespaces or use another issuer", issuer, namespace))
 	}
 	return issuer, nil
 }

@@ -37,7 +37,8 @@ func (r *PersonalTokenReconciler) mint(ctx context.Context, pt *tokensv1alpha1.P
 	}
 
 	marker := newMarker(pt, nonce())
-	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: marker, StartedAt: metav1.NewTime(r.Clock.Now())}
+	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: marker, StartedAt: metav1.NewTime(r.Clock.Now()),
+		UserID: session.me.ID, SecretName: pt.Spec.Secret.Name}
 	reconcile.MarkTrue(pt, tokensv1alpha1.IssuingCondition, reason, message)
 	if err := st.patcher.Patch(ctx, pt); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to record the intent to mint (will retry): %w", err))
@@ -62,11 +63,12 @@ func (r *PersonalTokenReconciler) mint(ctx context.Context, pt *tokensv1alpha1.P
 	if err := r.secrets().leaveOldSecret(ctx, pt, pt.Status.SecretName, pt.Spec.Secret.Name); err != nil {
 		return err
 	}
-	return r.commit(ctx, pt, st, created.Token, session.me)
+	return r.commit(ctx, pt, st, created.Token, session.me, pt.Spec.Secret.Name)
 }
 
-// commit makes tok the current token and queues the previous one for revocation.
-func (r *PersonalTokenReconciler) commit(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState, tok awx.Token, owner awx.User) error {
+// commit makes tok, held by Secret secretName, the current token and queues the
+// previous one for revocation.
+func (r *PersonalTokenReconciler) commit(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState, tok awx.Token, owner awx.User, secretName string) error {
 	now := r.Clock.Now()
 	previous := pt.Status.TokenID
 	if previous != 0 && previous != tok.ID {
@@ -75,7 +77,7 @@ func (r *PersonalTokenReconciler) commit(ctx context.Context, pt *tokensv1alpha1
 			overlap = *pt.Spec.Rotation.Overlap
 		}
 		pt.Status.PreviousTokens = append(pt.Status.PreviousTokens,
-			tokensv1alpha1.PreviousToken{ID: previous, RevokeAt: metav1.NewTime(now.Add(overlap.Duration))})
+			tokensv1alpha1.PreviousToken{ID: previous, RevokeAt: metav1.NewTime(now.Add(overlap.Duration)), UserID: pt.Status.UserID})
 	}
 	issuedAt := tok.Created
 	if issuedAt.IsZero() {
@@ -86,7 +88,7 @@ func (r *PersonalTokenReconciler) commit(ctx context.Context, pt *tokensv1alpha1
 	pt.Status.User = owner.Username
 	pt.Status.Scopes = scopesOf(tok.Scopes)
 	pt.Status.Description = tok.Description
-	pt.Status.SecretName = pt.Spec.Secret.Name
+	pt.Status.SecretName = secretName
 	pt.Status.IssuedAt = &metav1.Time{Time: issuedAt}
 	pt.Status.ExpiresAt = nil
 	if !tok.Expires.IsZero() {
@@ -123,14 +125,24 @@ func (r *PersonalTokenReconciler) recoverMint(ctx context.Context, pt *tokensv1a
 	if err != nil {
 		return err
 	}
-	marker := pt.Status.PendingMint.Marker
+	pending := pt.Status.PendingMint
+	if pending.UserID != 0 && pending.UserID != session.me.ID {
+		return reconcile.Stall(tokensv1alpha1.UserMismatchReason, fmt.Errorf(
+			"an interrupted mint may have left a token of AWX user id %d, but credentials Secret %q are for %q (id %d): restore that user's credentials so it can be found",
+			pending.UserID, pt.Spec.CredentialsSecretRef.Name, session.me.Username, session.me.ID))
+	}
+	target := pending.SecretName
+	if target == "" {
+		target = pt.Spec.Secret.Name
+	}
+	marker := pending.Marker
 	tokens, err := session.api.ListTokens(ctx, awx.ListOptions{UserID: session.me.ID, DescriptionContains: marker})
 	if err != nil {
 		return awxError(pt, "failed to look for the token of an interrupted mint", err)
 	}
 	// The cache may lag the Secret written just before the interruption; deleting
 	// the token it holds would leave a dead token in it.
-	secret, err := r.freshSecret(ctx, pt)
+	secret, err := r.freshSecret(ctx, pt, target)
 	if err != nil {
 		return err
 	}
@@ -139,11 +151,13 @@ func (r *PersonalTokenReconciler) recoverMint(ctx context.Context, pt *tokensv1a
 			continue
 		}
 		if _, held := heldValue(secret, tok.ID); held {
-			st.secret = secret
-			if err := r.secrets().leaveOldSecret(ctx, pt, pt.Status.SecretName, pt.Spec.Secret.Name); err != nil {
+			if target == pt.Spec.Secret.Name {
+				st.secret = secret
+			}
+			if err := r.secrets().leaveOldSecret(ctx, pt, pt.Status.SecretName, target); err != nil {
 				return err
 			}
-			return r.commit(ctx, pt, st, tok, session.me)
+			return r.commit(ctx, pt, st, tok, session.me, target)
 		}
 		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsNotFound(err) {
 			return awxError(pt, fmt.Sprintf("failed to revoke token %d of an interrupted mint", tok.ID), err)

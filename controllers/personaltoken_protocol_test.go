@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -176,4 +177,61 @@ func TestPersonalTokenReconciler_NoOpResyncWritesNothing(t *testing.T) {
 	g.Expect(writes.Load()).To(BeZero(), "no write to the Kubernetes API")
 	g.Expect(e.awx.TotalCalls()).To(BeZero(), "no call to AWX")
 	g.Expect(result.RequeueAfter).To(Equal(maxRequeue), "a healthy token far from renewal looks again within a day")
+}
+
+func TestPersonalTokenReconciler_RetainRevokesReplacedTokensOnly(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	e := newPTEnv(t, awxtest.FlavorController, clk)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("kept", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.DeletionPolicy = tokensv1alpha1.DeletionPolicyRetain
+		pt.Spec.Rotation = &tokensv1alpha1.Rotation{MaxAge: &metav1.Duration{Duration: time.Hour}, Overlap: &metav1.Duration{Duration: 10 * time.Minute}}
+	})
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	clk.Step(time.Hour)
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.get(pt).Status.PreviousTokens).To(HaveLen(1), "deleted within the overlap")
+	g.Expect(e.awx.LiveTokens(awxUser)).To(HaveLen(2))
+
+	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	live := e.awx.LiveTokens(awxUser)
+	g.Expect(live).To(HaveLen(1), "the replaced token is revoked, not orphaned")
+	secret := e.secret("kept-awx")
+	g.Expect(secret).NotTo(BeNil())
+	g.Expect(string(secret.Data["CONTROLLER_OAUTH_TOKEN"])).To(Equal(live[0].Value), "the retained Secret holds the retained token")
+}
+
+func TestPersonalTokenReconciler_OtherUsersCredentialsNeverDropAToken(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.awx.AddUser(awxtest.User{Username: "someone-else", Password: "their-password"})
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("switched", func(pt *tokensv1alpha1.PersonalToken) { pt.Spec.User = "" })
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	first := e.get(pt).Status.TokenID
+
+	// The credentials now belong to another user: AWX hides ci-bot's token from
+	// them (404), which must not be read as "already revoked".
+	login := e.secret("ci-bot-login")
+	login.Data = map[string][]byte{"username": []byte("someone-else"), "password": []byte("their-password")}
+	g.Expect(k8sClient.Update(ctx, login)).To(Succeed())
+	patch := client.MergeFrom(e.get(pt))
+	rotate := e.get(pt)
+	rotate.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "now"}
+	g.Expect(k8sClient.Patch(ctx, rotate, patch)).To(Succeed())
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	got := e.get(pt)
+	g.Expect(got.Status.PreviousTokens).To(ConsistOf(HaveField("ID", first)), "ci-bot's token is still tracked")
+	g.Expect(e.awx.LiveTokens(awxUser)).To(ConsistOf(HaveField("ID", first)), "and still live: nothing could revoke it")
+	ready := meta.FindStatusCondition(got.Status.Conditions, tokensv1alpha1.ReadyCondition)
+	g.Expect(ready.Reason).To(Equal(tokensv1alpha1.UserMismatchReason))
+	g.Expect(ready.Message).To(ContainSubstring("restore that user's credentials"))
 }

@@ -26,18 +26,25 @@ func (r *PersonalTokenReconciler) revokeDue(ctx context.Context, pt *tokensv1alp
 			next = reconcile.LowestRequeue(next, wait)
 			continue
 		}
-		if err := r.revoke(ctx, pt, st, prev.ID); err != nil {
+		if err := r.revoke(ctx, pt, st, prev.ID, prev.UserID); err != nil {
 			return 0, err
 		}
 	}
 	return next, nil
 }
 
-// revoke deletes one token at AWX and forgets it.
-func (r *PersonalTokenReconciler) revoke(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState, id int64) error {
+// revoke deletes one token at AWX and forgets it. owner is the AWX user the token
+// belongs to (0: unknown). AWX answers 404 for another user's token, so only the
+// owner's credentials can tell a revoked token from a hidden one.
+func (r *PersonalTokenReconciler) revoke(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState, id, owner int64) error {
 	session, err := r.remote(ctx, pt, st)
 	if err != nil {
 		return err
+	}
+	if owner != 0 && session.me.ID != owner {
+		return reconcile.Stall(tokensv1alpha1.UserMismatchReason, fmt.Errorf(
+			"token %d belongs to AWX user id %d but credentials Secret %q are for %q (id %d): restore that user's credentials so it can be revoked",
+			id, owner, pt.Spec.CredentialsSecretRef.Name, session.me.Username, session.me.ID))
 	}
 	if err := session.api.DeleteToken(ctx, id); err != nil && !awx.IsNotFound(err) {
 		return awxError(pt, fmt.Sprintf("failed to revoke token %d", id), err)
@@ -66,12 +73,21 @@ func (r *PersonalTokenReconciler) reconcileDelete(ctx context.Context, pt *token
 		r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.RevocationBlockedReason, "Delete",
 			"released without revoking: tokens %v stay alive at AWX", ownedTokenIDs(pt))
 	case pt.Spec.DeletionPolicy == tokensv1alpha1.DeletionPolicyRetain:
+		// The current token stays with its Secret; replaced ones are revoked as due.
+		if err := r.revokeReplaced(ctx, pt, st); err != nil {
+			return blockedDeletion(err)
+		}
 		if err := r.releaseSecret(ctx, pt); err != nil {
 			return err
 		}
 	default:
-		if err := r.revokeAll(ctx, pt, st); err != nil {
+		if err := r.revokeReplaced(ctx, pt, st); err != nil {
 			return blockedDeletion(err)
+		}
+		if id := pt.Status.TokenID; id != 0 {
+			if err := r.revoke(ctx, pt, st, id, pt.Status.UserID); err != nil {
+				return blockedDeletion(err)
+			}
 		}
 		if err := r.secrets().delete(ctx, pt, pt.Spec.Secret.Name); err != nil {
 			return err
@@ -85,11 +101,17 @@ func (r *PersonalTokenReconciler) reconcileDelete(ctx context.Context, pt *token
 	return nil
 }
 
-// revokeAll revokes every token the PersonalToken owns.
-func (r *PersonalTokenReconciler) revokeAll(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) error {
-	issuer, err := resolveIssuer(ctx, r.Client, pt.Namespace, pt.Spec.IssuerRef)
+// revokeReplaced revokes the tokens the PersonalToken replaced and, first, finishes
+// an interrupted mint, whose token is kept if its Secret holds it. The issuer is
+// read whatever its policy says now: revoking needs no permission to mint.
+func (r *PersonalTokenReconciler) revokeReplaced(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) error {
+	issuer, err := getIssuer(ctx, r.Client, pt.Namespace, pt.Spec.IssuerRef)
 	if err != nil {
 		return err
+	}
+	if issuer.spec.AWX == nil {
+		return reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
+			fmt.Errorf("%s has no awx block any more, so the tokens cannot be revoked through it", issuer))
 	}
 	st.issuer = issuer
 	if pt.Status.PendingMint != nil {
@@ -97,8 +119,8 @@ func (r *PersonalTokenReconciler) revokeAll(ctx context.Context, pt *tokensv1alp
 			return err
 		}
 	}
-	for _, id := range ownedTokenIDs(pt) {
-		if err := r.revoke(ctx, pt, st, id); err != nil {
+	for _, prev := range slices.Clone(pt.Status.PreviousTokens) {
+		if err := r.revoke(ctx, pt, st, prev.ID, prev.UserID); err != nil {
 			return err
 		}
 	}

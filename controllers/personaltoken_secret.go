@@ -62,16 +62,16 @@ func desiredPersonalTokenSecret(pt *tokensv1alpha1.PersonalToken, host string, i
 	}
 }
 
-// freshSecret reads the token's Secret from the API server, not the cache; nil when
-// it does not exist.
-func (r *PersonalTokenReconciler) freshSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (*corev1.Secret, error) {
+// freshSecret reads a Secret of the token from the API server, not the cache; nil
+// when it does not exist.
+func (r *PersonalTokenReconciler) freshSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken, name string) (*corev1.Secret, error) {
 	secret := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: pt.Spec.Secret.Name}, secret)
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: name}, secret)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", pt.Spec.Secret.Name, err))
+		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
 	}
 	return secret, nil
 }

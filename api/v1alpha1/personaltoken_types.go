@@ -116,6 +116,15 @@ type PendingMint struct {
 	// startedAt is when the mint was decided.
 	// +required
 	StartedAt metav1.Time `json:"startedAt"`
+
+	// userId is the AWX user the token is minted for: only that user's credentials
+	// can find it again.
+	// +optional
+	UserID int64 `json:"userId,omitempty"`
+
+	// secretName is the Secret the token is written to.
+	// +optional
+	SecretName string `json:"secretName,omitempty"`
 }
 
 // PreviousToken is a replaced token waiting to be revoked.
@@ -127,6 +136,11 @@ type PreviousToken struct {
 	// revokeAt is when the token is revoked (after the rotation overlap).
 	// +required
 	RevokeAt metav1.Time `json:"revokeAt"`
+
+	// userId is the AWX user the token belongs to: only that user's credentials
+	// can revoke it.
+	// +optional
+	UserID int64 `json:"userId,omitempty"`
 }
 
 // PersonalTokenStatus is the observed state of a PersonalToken. It never holds a
