@@ -27,6 +27,10 @@ import (
 
 // mint replaces the current pair (if any) with a new one.
 func (r *DeviceAccessTokenReconciler) mint(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *deviceAccessTokenState, reason, message string) error {
+	// A pair minted for a Secret that cannot be written would stay valid, unused.
+	if _, err := r.secrets().claimable(ctx, dat, dat.Spec.Secret.Name); err != nil {
+		return err
+	}
 	reconcile.MarkTrue(dat, tokensv1alpha1.IssuingCondition, reason, message)
 	if err := st.patcher.Patch(ctx, dat); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to record the intent to mint (will retry): %w", err))
@@ -237,16 +241,16 @@ func deviceHiveError(issuer resolvedIssuer, secretName, action string, err error
 	var configErr *devicehive.ConfigError
 	switch {
 	case devicehive.IsUserLocked(err) && errors.As(err, &apiErr) && apiErr.Path == "/token":
-		return reconcile.Stall(tokensv1alpha1.AuthenticationFailedReason,
+		return reconcile.StallAndRetry(tokensv1alpha1.AuthenticationFailedReason, authRetryInterval,
 			fmt.Errorf("%w: the DeviceHive user of credentials Secret %q of %s is locked or disabled", err, secretName, issuer))
 	case devicehive.IsUserLocked(err):
-		return reconcile.Stall(tokensv1alpha1.AuthenticationFailedReason,
+		return reconcile.StallAndRetry(tokensv1alpha1.AuthenticationFailedReason, authRetryInterval,
 			fmt.Errorf("%w: the DeviceHive user of spec.userId is locked or disabled: unlock it or choose another user", err))
 	case devicehive.IsAccessDenied(err):
-		return reconcile.Stall(tokensv1alpha1.AuthenticationFailedReason,
+		return reconcile.StallAndRetry(tokensv1alpha1.AuthenticationFailedReason, authRetryInterval,
 			fmt.Errorf("%w: the credentials in Secret %q of %s need the ManageToken action", err, secretName, issuer))
 	case devicehive.IsUnauthorized(err), devicehive.IsForbidden(err):
-		return reconcile.Stall(tokensv1alpha1.AuthenticationFailedReason,
+		return reconcile.StallAndRetry(tokensv1alpha1.AuthenticationFailedReason, authRetryInterval,
 			fmt.Errorf("%w: fix the credentials in Secret %q of %s", err, secretName, issuer))
 	case devicehive.IsTransient(err):
 		return reconcile.Fail(tokensv1alpha1.RemoteErrorReason, err)

@@ -41,22 +41,15 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 	if err := controllerutil.SetControllerReference(token, desired, w.client.Scheme()); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to own Secret %q: %w", desired.Name, err))
 	}
-	existing := &corev1.Secret{}
-	err := w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
-	if apierrors.IsNotFound(err) {
-		err = w.reader.Get(ctx, client.ObjectKeyFromObject(desired), existing)
-	}
+	existing, err := w.claimable(ctx, token, desired.Name)
 	switch {
-	case apierrors.IsNotFound(err):
+	case err != nil:
+		return err
+	case existing == nil:
 		if err := w.client.Create(ctx, desired, client.FieldOwner(w.fieldOwner)); err != nil {
 			return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to create Secret %q: %w", desired.Name, err))
 		}
 		return nil
-	case err != nil:
-		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", desired.Name, err))
-	case !metav1.IsControlledBy(existing, token):
-		return reconcile.Stall(tokensv1alpha1.SecretConflictReason,
-			fmt.Errorf("Secret %q exists and is not managed by this %s: delete it or choose another spec.secret.name", desired.Name, w.kind))
 	}
 	updated := existing.DeepCopy()
 	updated.Data = desired.Data
@@ -70,6 +63,29 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to update Secret %q: %w", desired.Name, err))
 	}
 	return nil
+}
+
+// claimable returns the Secret at name (nil when there is none), or refuses one
+// that token does not control. Minting checks it first, so that nothing is minted
+// for a Secret that cannot be written.
+func (w secretWriter) claimable(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
+	key := client.ObjectKey{Namespace: token.GetNamespace(), Name: name}
+	existing := &corev1.Secret{}
+	// The cache holds only Secrets with our label: one without it is read directly.
+	err := w.client.Get(ctx, key, existing)
+	if apierrors.IsNotFound(err) {
+		err = w.reader.Get(ctx, key, existing)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
+	case !metav1.IsControlledBy(existing, token):
+		return nil, reconcile.Stall(tokensv1alpha1.SecretConflictReason,
+			fmt.Errorf("Secret %q exists and is not managed by this %s: delete it or choose another spec.secret.name", name, w.kind))
+	}
+	return existing, nil
 }
 
 // delete deletes a Secret token controls, if it exists.

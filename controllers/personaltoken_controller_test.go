@@ -303,3 +303,22 @@ func TestPersonalTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing.T) 
 	}).WithTimeout(30 * time.Second).Should(Succeed())
 	g.Expect(e.awx.TotalCalls()).To(Equal(0))
 }
+
+func TestPersonalTokenReconciler_ForeignSecretStopsBeforeMinting(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.create(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "taken-awx", Namespace: e.ns},
+		StringData: map[string]string{"token": "someone else's"},
+	})
+	e.startManager()
+	pt := e.personalToken("taken", nil)
+
+	g.Eventually(func(g Gomega) {
+		ready := meta.FindStatusCondition(e.get(pt).Status.Conditions, tokensv1alpha1.ReadyCondition)
+		g.Expect(ready).NotTo(BeNil())
+		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.SecretConflictReason))
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	g.Expect(e.awx.Calls("create")).To(BeZero(), "nothing is minted for a Secret that cannot be written")
+	g.Expect(string(e.secret("taken-awx").Data["token"])).To(Equal("someone else's"))
+}

@@ -35,6 +35,9 @@ func (r *PersonalTokenReconciler) mint(ctx context.Context, pt *tokensv1alpha1.P
 	if err := checkUser(pt, session.me); err != nil {
 		return err
 	}
+	if _, err := r.secrets().claimable(ctx, pt, pt.Spec.Secret.Name); err != nil {
+		return err
+	}
 
 	marker := newMarker(pt, nonce())
 	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: marker, StartedAt: metav1.NewTime(r.Clock.Now()),

@@ -18,6 +18,11 @@ import (
 // missing or incomplete looks again.
 const credentialsRetryInterval = time.Minute
 
+// authRetryInterval is how often a token whose credentials were refused tries
+// them again, in case the fix escaped the watch: seldom enough that a wrong
+// password does not lock the account.
+const authRetryInterval = 10 * time.Minute
+
 // awxTokenAPI is what the PersonalToken reconciler needs of an AWX client.
 type awxTokenAPI interface {
 	Me(ctx context.Context) (awx.User, error)
@@ -106,10 +111,10 @@ func awxError(pt *tokensv1alpha1.PersonalToken, action string, err error) error 
 	err = fmt.Errorf("%s: %w", action, err)
 	switch {
 	case awx.IsExternalProviderRefusal(err):
-		return reconcile.Stall(tokensv1alpha1.AuthenticationFailedReason,
+		return reconcile.StallAndRetry(tokensv1alpha1.AuthenticationFailedReason, authRetryInterval,
 			fmt.Errorf("%w: the AWX user comes from an external provider; use a local user or set ALLOW_OAUTH2_FOR_EXTERNAL_USERS", err))
 	case awx.IsUnauthorized(err), awx.IsForbidden(err):
-		return reconcile.Stall(tokensv1alpha1.AuthenticationFailedReason,
+		return reconcile.StallAndRetry(tokensv1alpha1.AuthenticationFailedReason, authRetryInterval,
 			fmt.Errorf("%w: fix the credentials in Secret %q (a token needs write scope)", err, pt.Spec.CredentialsSecretRef.Name))
 	case awx.IsTransient(err):
 		return reconcile.Fail(tokensv1alpha1.RemoteErrorReason, err)

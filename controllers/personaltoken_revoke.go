@@ -162,7 +162,7 @@ func blockedDeletion(err error) error {
 	wrapped := fmt.Errorf("deletion waits to revoke the tokens: %w; fix it, or annotate %s=true to delete without revoking",
 		err, tokensv1alpha1.ReleaseFinalizerAnnotation)
 	if reconcile.ReasonOf(err) == tokensv1alpha1.AuthenticationFailedReason {
-		return reconcile.Stall(tokensv1alpha1.RevocationBlockedReason, wrapped)
+		return reconcile.StallAndRetry(tokensv1alpha1.RevocationBlockedReason, authRetryInterval, wrapped)
 	}
 	return reconcile.Fail(tokensv1alpha1.RevocationBlockedReason, wrapped)
 }

@@ -10,10 +10,12 @@ import (
 
 // Stalling is a failure only the user can fix (the spec, or something it names):
 // Stalled=True, a Warning event, and no retry until the object or a watched
-// dependency changes.
+// dependency changes, or RetryAfter (when set) has passed: a fix the watches may
+// not see (a Secret re-created without the operator's label) is found then.
 type Stalling struct {
-	Reason string
-	Err    error
+	Reason     string
+	Err        error
+	RetryAfter time.Duration
 }
 
 func (e *Stalling) Error() string { return e.Err.Error() }
@@ -42,6 +44,11 @@ func (e *Generic) Unwrap() error { return e.Err }
 
 // Stall returns a Stalling error.
 func Stall(reason string, err error) error { return &Stalling{Reason: reason, Err: err} }
+
+// StallAndRetry returns a Stalling error that looks again after retryAfter.
+func StallAndRetry(reason string, retryAfter time.Duration, err error) error {
+	return &Stalling{Reason: reason, Err: err, RetryAfter: retryAfter}
+}
 
 // Wait returns a Waiting error.
 func Wait(reason string, after time.Duration, err error) error {

@@ -22,6 +22,7 @@ func Test_ResultAndReasonFollowTheOutermostClassification(t *testing.T) {
 	}{
 		{"success", nil, FailedReason, ctrl.Result{RequeueAfter: time.Hour}, false},
 		{"stalling waits for a change", Stall("PolicyViolation", errors.New("no")), "PolicyViolation", ctrl.Result{}, false},
+		{"stalling with a retry looks again later", StallAndRetry("AuthenticationFailed", 10*time.Minute, errors.New("401")), "AuthenticationFailed", ctrl.Result{RequeueAfter: 10 * time.Minute}, false},
 		{"waiting requeues after its delay", waiting, "CredentialsNotFound", ctrl.Result{RequeueAfter: time.Minute}, false},
 		{"generic goes to the rate limiter", Fail("RemoteAPIError", errors.New("502")), "RemoteAPIError", ctrl.Result{}, true},
 		{"untyped is Failed", errors.New("boom"), FailedReason, ctrl.Result{}, true},

@@ -42,7 +42,7 @@ func Summarize(obj Object, err error, readyMessage string) {
 }
 
 // Result turns the outcome of a reconcile into what controller-runtime expects:
-// Stalling waits for a change (no requeue), Waiting requeues after its delay, other
+// Stalling waits for a change (or its RetryAfter), Waiting requeues after its delay, other
 // errors go back to the rate limiter, success requeues after result.
 func Result(result ctrl.Result, err error) (ctrl.Result, error) {
 	if err == nil {
@@ -54,7 +54,7 @@ func Result(result ctrl.Result, err error) (ctrl.Result, error) {
 	}
 	switch t := typed(err).(type) {
 	case *Stalling:
-		return ctrl.Result{}, nil
+		return ctrl.Result{RequeueAfter: t.RetryAfter}, nil
 	case *Waiting:
 		return ctrl.Result{RequeueAfter: t.RequeueAfter}, nil
 	}
