@@ -71,20 +71,6 @@ func (r reply) write(w http.ResponseWriter) {
 	_, _ = w.Write(b)
 }
 
-// dropConnection closes the connection without a reply, as a crashed proxy
-// or a network cut would.
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
-}
-
 // formatTime writes a time as DRF does: UTC, microseconds, and no fraction
 // at all when it is zero (Python's isoformat drops it).
 func formatTime(t time.Time) string {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/tokenoperator/token-operator/internal/testserver"
 )
 
 // Flavor is the kind of server to imitate.
@@ -99,11 +101,7 @@ type Server struct {
 	byValue   map[string]*token
 	issued    []string // every value ever issued, revoked ones included
 	lastToken int64
-	calls     map[string]int
-	total     int
-	failNext  int
-	delay     time.Duration
-	lose      map[string]int
+	testserver.Faults
 }
 
 // NewServer starts a Server and closes it when the test ends.
@@ -124,8 +122,6 @@ func NewUnstartedServer(opts Options) *Server {
 		clock:    opts.Clock,
 		tokens:   map[int64]*token{},
 		byValue:  map[string]*token{},
-		calls:    map[string]int{},
-		lose:     map[string]int{},
 	}
 	if s.flavor == "" {
 		s.flavor = FlavorController
@@ -256,18 +252,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if found {
 		kind = rt.kind(r.Method)
 	}
-	s.count(kind)
-	// Reading the body first lets net/http notice a client that hangs up
-	// during the delay.
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	if !s.wait(r) {
+	armed, ok := s.Arrive(r, kind)
+	if !ok {
 		return
 	}
-	if s.takeFailure() {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if armed.Fail {
 		detail(http.StatusInternalServerError, textServerError).write(w)
 		return
 	}
-	drop := s.takeLoss(kind)
+	drop := armed.Lose
 	var rep reply
 	switch {
 	case err != nil:
@@ -278,7 +272,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rep = s.handle(r, rt, body)
 	}
 	if drop {
-		dropConnection(w)
+		testserver.DropReply(w)
 		return
 	}
 	rep.write(w)

@@ -12,12 +12,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"k8s.io/utils/clock"
 
 	"github.com/tokenoperator/token-operator/internal/devicehive"
+	"github.com/tokenoperator/token-operator/internal/testserver"
 )
 
 // Call kinds counted by Calls and named by LoseNextReply.
@@ -59,14 +59,10 @@ type Server struct {
 	basePath string
 	clock    clock.PassiveClock
 
-	mu       sync.Mutex
-	users    map[int64]User
-	nextID   int64
-	calls    map[string]int
-	total    int
-	failNext int
-	delay    time.Duration
-	lose     map[string]int
+	mu     sync.Mutex
+	users  map[int64]User
+	nextID int64
+	testserver.Faults
 }
 
 // NewServer starts a server and closes it when the test ends.
@@ -105,8 +101,6 @@ func NewUnstartedServer(opts Options) *Server {
 		basePath: base,
 		clock:    clk,
 		users:    map[int64]User{},
-		calls:    map[string]int{},
-		lose:     map[string]int{},
 		// jjwt takes the algorithm from the header: any HMAC-SHA2 verifies.
 		parser: jwt.NewParser(jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}), jwt.WithoutClaimsValidation()),
 	}
