@@ -99,7 +99,7 @@ var deviceAccessTokenMintTriggers = []func(in deviceAccessTokenInput) (reason, m
 			in.pair == nil || !in.pair.claims.ExpiresAt.Equal(in.token.Status.ExpiresAt.Time)
 	},
 	func(in deviceAccessTokenInput) (string, string, bool) {
-		field := rightsMismatch(in.pair.claims, deviceAccessTokenRights(in.token))
+		field := deviceAccessTokenRights(in.token).Mismatch(in.pair.claims)
 		return tokensv1alpha1.RightsChangedReason,
 			fmt.Sprintf("spec.%s differs from the rights of pair %d", field, in.token.Status.Revision),
 			field != ""
@@ -135,31 +135,6 @@ func deviceAccessTokenMintReason(in deviceAccessTokenInput) (reason, message str
 		}
 	}
 	return "", "", false
-}
-
-// rightsMismatch names the first field of rights that the claims do not grant
-// exactly, or returns "".
-func rightsMismatch(c devicehive.Claims, want devicehive.Rights) string {
-	ids := make([]string, 0, len(want.Actions))
-	for _, name := range want.Actions {
-		id, _ := devicehive.ActionID(name)
-		ids = append(ids, fmt.Sprint(id))
-	}
-	have := make([]string, 0, len(c.ActionIDs))
-	for _, id := range c.ActionIDs {
-		have = append(have, fmt.Sprint(id))
-	}
-	switch {
-	case c.UserID != want.UserID:
-		return "userId"
-	case !sameSet(have, ids):
-		return "actions"
-	case !sameSet(c.NetworkIDs, want.NetworkIDs):
-		return "networkIds"
-	case !sameSet(c.DeviceTypeIDs, want.DeviceTypeIDs):
-		return "deviceTypeIds"
-	}
-	return ""
 }
 
 // deviceAccessTokenRenewalTime is when the current pair is replaced.

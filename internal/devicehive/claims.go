@@ -29,21 +29,22 @@ type Claims struct {
 	Type int
 }
 
-// noRegisteredClaims satisfies jwt.Claims for a token with none of exp, iat,
-// nbf, iss, sub, aud: DeviceHive keeps its expiry inside "payload".
-type noRegisteredClaims struct{}
+// NoRegisteredClaims satisfies jwt.Claims for a token with none of exp, iat,
+// nbf, iss, sub, aud: DeviceHive keeps its expiry inside "payload". Claim sets of
+// DeviceHive tokens embed it.
+type NoRegisteredClaims struct{}
 
-func (noRegisteredClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (noRegisteredClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (noRegisteredClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (noRegisteredClaims) GetIssuer() (string, error)                   { return "", nil }
-func (noRegisteredClaims) GetSubject() (string, error)                  { return "", nil }
-func (noRegisteredClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+func (NoRegisteredClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (NoRegisteredClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (NoRegisteredClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (NoRegisteredClaims) GetIssuer() (string, error)                   { return "", nil }
+func (NoRegisteredClaims) GetSubject() (string, error)                  { return "", nil }
+func (NoRegisteredClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
 // mintClaims is the token body we sign. Field order is the server's own
 // (a, e, t, u, n, dt), so our tokens read like the ones it mints.
 type mintClaims struct {
-	noRegisteredClaims
+	NoRegisteredClaims
 	Payload struct {
 		A  []int    `json:"a"`
 		E  int64    `json:"e"`
@@ -57,7 +58,7 @@ type mintClaims struct {
 // readClaims is the token body we read: pointers tell a missing claim from a
 // zero one (t: 0 is a refresh token, a missing t is a broken token).
 type readClaims struct {
-	noRegisteredClaims
+	NoRegisteredClaims
 	Payload *struct {
 		A  []int    `json:"a"`
 		E  *int64   `json:"e"`

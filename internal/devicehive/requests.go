@@ -111,7 +111,7 @@ func (c *Client) Create(ctx context.Context, bearer Secret, r Rights, accessExpi
 	}
 	// The refresh token matters as much: every access token it buys inherits its rights.
 	for _, g := range granted {
-		if field := mismatch(r, g); field != "" {
+		if field := r.Mismatch(g); field != "" {
 			return TokenPair{}, fmt.Errorf("devicehive: POST %s: %w (%s)", pathCreate, ErrRightsMismatch, field)
 		}
 	}
@@ -151,9 +151,9 @@ func readToken(path, field, token string, wantType int) (Claims, error) {
 	return claims, nil
 }
 
-// mismatch names the first claim of the granted token that differs from the
-// request, or returns "".
-func mismatch(r Rights, granted Claims) string {
+// Mismatch names the first field of r (userId, actions, networkIds,
+// deviceTypeIds) that granted does not carry exactly, or returns "".
+func (r Rights) Mismatch(granted Claims) string {
 	switch {
 	case granted.UserID != r.UserID:
 		return "userId"

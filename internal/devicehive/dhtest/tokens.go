@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokenoperator/token-operator/internal/devicehive"
 )
 
 // Max ages of the server's defaults (jwt.access-token-max-age,
@@ -40,26 +42,15 @@ type wirePayload struct {
 	DT *[]string `json:"dt,omitempty"`
 }
 
-// noRegisteredClaims satisfies jwt.Claims: DeviceHive tokens carry no exp,
-// iat, nbf, iss, sub or aud, only the "payload" claim.
-type noRegisteredClaims struct{}
-
-func (noRegisteredClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (noRegisteredClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (noRegisteredClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (noRegisteredClaims) GetIssuer() (string, error)                   { return "", nil }
-func (noRegisteredClaims) GetSubject() (string, error)                  { return "", nil }
-func (noRegisteredClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
-
 // mintBody is the claim set the server signs.
 type mintBody struct {
-	noRegisteredClaims
+	devicehive.NoRegisteredClaims
 	Payload wirePayload `json:"payload"`
 }
 
 // readBody is the claim set as read back, field by field.
 type readBody struct {
-	noRegisteredClaims
+	devicehive.NoRegisteredClaims
 	Payload map[string]json.RawMessage `json:"payload"`
 }
 
