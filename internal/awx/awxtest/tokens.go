@@ -21,22 +21,7 @@ func (s *Server) create(p principal, api apiDesc, r *http.Request, body []byte, 
 	if rep != nil {
 		return *rep
 	}
-	description, scope := "", "write"
-	errs := map[string][]string{}
-	if raw, ok := fields["description"]; ok {
-		if v, msgs := validateDescription(raw); msgs != nil {
-			errs["description"] = msgs
-		} else {
-			description = v
-		}
-	}
-	if raw, ok := fields["scope"]; ok {
-		if v, msgs := validateScope(api.gateway, raw); msgs != nil {
-			errs["scope"] = msgs
-		} else {
-			scope = v
-		}
-	}
+	description, scope, errs := validateEdits(api, fields, "", "write")
 	if raw, ok := fields["application"]; ok && onTokens {
 		if msgs := validateApplication(raw); msgs != nil {
 			errs["application"] = msgs
@@ -123,22 +108,7 @@ func (s *Server) update(t *token, api apiDesc, r *http.Request, body []byte, now
 	if rep != nil {
 		return *rep
 	}
-	description, scope := t.description, t.scope
-	errs := map[string][]string{}
-	if raw, ok := fields["description"]; ok {
-		if v, msgs := validateDescription(raw); msgs != nil {
-			errs["description"] = msgs
-		} else {
-			description = v
-		}
-	}
-	if raw, ok := fields["scope"]; ok {
-		if v, msgs := validateScope(api.gateway, raw); msgs != nil {
-			errs["scope"] = msgs
-		} else {
-			scope = v
-		}
-	}
+	description, scope, errs := validateEdits(api, fields, t.description, t.scope)
 	if len(errs) > 0 {
 		return fieldErrors(errs)
 	}

@@ -206,3 +206,24 @@ func pyNumber(n json.Number) string {
 	}
 	return out
 }
+
+// validateEdits checks the description and scope of a create or update body,
+// with AWX's texts; a field the body leaves out keeps the value given.
+func validateEdits(api apiDesc, fields map[string]json.RawMessage, description, scope string) (string, string, map[string][]string) {
+	errs := map[string][]string{}
+	if raw, ok := fields["description"]; ok {
+		if v, msgs := validateDescription(raw); msgs != nil {
+			errs["description"] = msgs
+		} else {
+			description = v
+		}
+	}
+	if raw, ok := fields["scope"]; ok {
+		if v, msgs := validateScope(api.gateway, raw); msgs != nil {
+			errs["scope"] = msgs
+		} else {
+			scope = v
+		}
+	}
+	return description, scope, errs
+}
