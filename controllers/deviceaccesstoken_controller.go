@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -157,18 +156,10 @@ func (r *DeviceAccessTokenReconciler) reconcileSecret(ctx context.Context, dat *
 // schedule records the renewal time and when to look again: at the renewal, and
 // at least once a day.
 func (r *DeviceAccessTokenReconciler) schedule(dat *tokensv1alpha1.DeviceAccessToken, st *deviceAccessTokenState) {
-	renewal := deviceAccessTokenRenewalTime(dat, st.maxAge)
-	dat.Status.RenewalTime = nil
-	st.requeue = maxRequeue
-	if !renewal.IsZero() {
-		dat.Status.RenewalTime = &metav1.Time{Time: renewal}
-		st.requeue = min(st.requeue, max(renewal.Sub(r.Clock.Now()), time.Second))
-	}
+	var renews string
+	st.requeue, renews = scheduleRenewal(dat.GetTokenStatus(), deviceAccessTokenRenewalTime(dat, st.maxAge), r.Clock.Now())
 	st.ready = fmt.Sprintf("pair %d for DeviceHive user %d is in Secret %q, access token expires at %s",
-		dat.Status.Revision, dat.Spec.UserID, dat.Spec.Secret.Name, dat.Status.ExpiresAt.UTC().Format(time.RFC3339))
-	if !renewal.IsZero() {
-		st.ready += ", renews at " + renewal.UTC().Format(time.RFC3339)
-	}
+		dat.Status.Revision, dat.Spec.UserID, dat.Spec.Secret.Name, dat.Status.ExpiresAt.UTC().Format(time.RFC3339)) + renews
 }
 
 // SetupWithManager registers the controller (see tokenController); the

@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,8 +25,6 @@ const (
 	PersonalTokenControllerName = "personaltoken-controller"
 	// PersonalTokenFinalizer holds a PersonalToken until its tokens are revoked.
 	PersonalTokenFinalizer = "tokens.tokenoperator.io/finalizer"
-	// maxRequeue bounds how long a healthy token waits before a (no-op) look.
-	maxRequeue = 24 * time.Hour
 )
 
 // +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=personaltokens,verbs=get;list;watch;update;patch
@@ -170,18 +167,9 @@ func (r *PersonalTokenReconciler) reconcileSecret(ctx context.Context, pt *token
 // schedule records the renewal time and when to look again: at the renewal, or
 // when the next replaced token is due for revocation.
 func (r *PersonalTokenReconciler) schedule(pt *tokensv1alpha1.PersonalToken, st *personalTokenState, nextRevocation time.Duration) {
-	renewal := personalTokenRenewalTime(pt, st.maxAge)
-	pt.Status.RenewalTime = nil
-	requeue := maxRequeue
-	if !renewal.IsZero() {
-		pt.Status.RenewalTime = &metav1.Time{Time: renewal}
-		requeue = min(requeue, max(renewal.Sub(r.Clock.Now()), time.Second))
-	}
+	requeue, renews := scheduleRenewal(pt.GetTokenStatus(), personalTokenRenewalTime(pt, st.maxAge), r.Clock.Now())
 	st.requeue = reconcile.LowestRequeue(requeue, nextRevocation)
-	st.ready = fmt.Sprintf("token %d of AWX user %q is in Secret %q", pt.Status.TokenID, pt.Status.User, pt.Spec.Secret.Name)
-	if !renewal.IsZero() {
-		st.ready += ", renews at " + renewal.UTC().Format(time.RFC3339)
-	}
+	st.ready = fmt.Sprintf("token %d of AWX user %q is in Secret %q", pt.Status.TokenID, pt.Status.User, pt.Spec.Secret.Name) + renews
 }
 
 // credentialsRefIndex indexes PersonalTokens by the name of their credentials Secret.
