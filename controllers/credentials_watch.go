@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -44,7 +44,7 @@ func NewCredentialsCache(mgr ctrl.Manager, namespaces map[string]cache.Config) (
 // byName lists them from the Secret's namespace and name. Only updates count: a
 // Secret enters the cache when the operator labels it (or the cache starts), and
 // neither is a change a token waits for; a deleted Secret leaves nothing to retry.
-func credentialsSource(credentials cache.Cache, byName func(ctx context.Context, namespace, name string) []reconcile.Request) source.Source {
+func credentialsSource(credentials cache.Cache, byName func(ctx context.Context, namespace, name string) []ctrlreconcile.Request) source.Source {
 	secret := &metav1.PartialObjectMetadata{}
 	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	onlyUpdates := predicate.TypedFuncs[*metav1.PartialObjectMetadata]{
@@ -53,7 +53,7 @@ func credentialsSource(credentials cache.Cache, byName func(ctx context.Context,
 		GenericFunc: func(event.TypedGenericEvent[*metav1.PartialObjectMetadata]) bool { return false },
 	}
 	return source.Kind(credentials, secret, handler.TypedEnqueueRequestsFromMapFunc(
-		func(ctx context.Context, s *metav1.PartialObjectMetadata) []reconcile.Request {
+		func(ctx context.Context, s *metav1.PartialObjectMetadata) []ctrlreconcile.Request {
 			return byName(ctx, s.Namespace, s.Name)
 		}), onlyUpdates)
 }

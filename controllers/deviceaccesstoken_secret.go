@@ -57,8 +57,3 @@ func desiredDeviceAccessTokenSecret(dat *tokensv1alpha1.DeviceAccessToken, acces
 		},
 	}
 }
-
-// secrets writes the Secrets of DeviceAccessTokens.
-func (r *DeviceAccessTokenReconciler) secrets() secretWriter {
-	return secretWriter{client: r.Client, reader: r.APIReader, fieldOwner: DeviceAccessTokenControllerName, kind: "DeviceAccessToken"}
-}

@@ -8,7 +8,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 )
@@ -25,17 +25,17 @@ func issuerRefKey(kind tokensv1alpha1.IssuerKind, name string) string {
 }
 
 // indexIssuerRef registers issuerRefIndex for a token kind.
-func indexIssuerRef(mgr ctrl.Manager, token client.Object, ref func(client.Object) tokensv1alpha1.IssuerRef) error {
+func indexIssuerRef(mgr ctrl.Manager, token tokenObject) error {
 	return mgr.GetFieldIndexer().IndexField(context.Background(), token, issuerRefIndex, func(o client.Object) []string {
-		r := ref(o)
-		return []string{issuerRefKey(r.Kind, r.Name)}
+		ref := o.(tokenObject).GetIssuerRef()
+		return []string{issuerRefKey(ref.Kind, ref.Name)}
 	})
 }
 
 // tokensForIssuer maps an issuer event to the tokens of one kind that name it. A
 // TokenIssuer serves its own namespace; a ClusterTokenIssuer every namespace.
 func tokensForIssuer(c client.Reader, list client.ObjectList) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, issuer client.Object) []reconcile.Request {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, issuer client.Object) []ctrlreconcile.Request {
 		kind := tokensv1alpha1.TokenIssuerKind
 		if _, cluster := issuer.(*tokensv1alpha1.ClusterTokenIssuer); cluster {
 			kind = tokensv1alpha1.ClusterTokenIssuerKind
@@ -45,7 +45,7 @@ func tokensForIssuer(c client.Reader, list client.ObjectList) handler.EventHandl
 }
 
 // tokensOfIssuer lists the tokens of one kind that name an issuer.
-func tokensOfIssuer(ctx context.Context, c client.Reader, list client.ObjectList, kind tokensv1alpha1.IssuerKind, namespace, name string) []reconcile.Request {
+func tokensOfIssuer(ctx context.Context, c client.Reader, list client.ObjectList, kind tokensv1alpha1.IssuerKind, namespace, name string) []ctrlreconcile.Request {
 	key := issuerRefKey(kind, name)
 	opts := []client.ListOption{client.MatchingFields{issuerRefIndex: key}}
 	if kind == tokensv1alpha1.TokenIssuerKind {
@@ -56,9 +56,9 @@ func tokensOfIssuer(ctx context.Context, c client.Reader, list client.ObjectList
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the tokens of an issuer", "issuer", key)
 		return nil
 	}
-	var requests []reconcile.Request
+	var requests []ctrlreconcile.Request
 	_ = meta.EachListItem(tokens, func(o runtime.Object) error {
-		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o.(client.Object))})
+		requests = append(requests, ctrlreconcile.Request{NamespacedName: client.ObjectKeyFromObject(o.(client.Object))})
 		return nil
 	})
 	return requests

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 
@@ -111,6 +113,13 @@ func (w secretWriter) leaveOldSecret(ctx context.Context, token client.Object, o
 		return nil
 	}
 	return w.delete(ctx, token, oldName)
+}
+
+// hashOf is the SHA-256 of a token value, which the Secret's hash annotation
+// holds so that a value changed by hand is noticed.
+func hashOf(value []byte) string {
+	sum := sha256.Sum256(value)
+	return hex.EncodeToString(sum[:])
 }
 
 // mergeInto sets the keys of want on have, keeping what others added.

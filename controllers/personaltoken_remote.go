@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,15 +12,6 @@ import (
 	"github.com/tokenoperator/token-operator/internal/awx"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
-
-// credentialsRetryInterval is how often a token whose credentials Secret is
-// missing or incomplete looks again.
-const credentialsRetryInterval = time.Minute
-
-// authRetryInterval is how often a token whose credentials were refused tries
-// them again, in case the fix escaped the watch: seldom enough that a wrong
-// password does not lock the account.
-const authRetryInterval = 10 * time.Minute
 
 // awxTokenAPI is what the PersonalToken reconciler needs of an AWX client.
 type awxTokenAPI interface {
@@ -41,11 +31,11 @@ type remoteSession struct {
 
 // remote returns the session of this reconcile, creating it on first use: it reads
 // the credentials Secret and asks AWX who they belong to.
-func (r *PersonalTokenReconciler) remote(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *personalTokenState) (*remoteSession, error) {
-	if st.session != nil {
-		return st.session, nil
+func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) (*remoteSession, error) {
+	if k.session != nil {
+		return k.session, nil
 	}
-	creds, err := r.credentials(ctx, pt)
+	creds, err := k.credentials(ctx, pt)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +45,7 @@ func (r *PersonalTokenReconciler) remote(ctx context.Context, pt *tokensv1alpha1
 		API:                   awx.API(spec.API),
 		CABundle:              spec.CABundle,
 		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify,
-		Timeout:               r.RemoteTimeout,
+		Timeout:               k.r.RemoteTimeout,
 	}, creds)
 	if err != nil {
 		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", st.issuer, err))
@@ -64,17 +54,17 @@ func (r *PersonalTokenReconciler) remote(ctx context.Context, pt *tokensv1alpha1
 	if err != nil {
 		return nil, awxError(pt, "failed to identify the AWX user", err)
 	}
-	st.session = &remoteSession{api: api, me: me}
-	return st.session, nil
+	k.session = &remoteSession{api: api, me: me}
+	return k.session, nil
 }
 
 // credentials reads the credentials Secret of a PersonalToken. It is not one of the
 // Secrets the operator owns, so it is read directly, not from the cache, and only
 // when a remote call is due.
-func (r *PersonalTokenReconciler) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (awx.Credentials, error) {
+func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (awx.Credentials, error) {
 	name := pt.Spec.CredentialsSecretRef.Name
 	secret := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: name}, secret)
+	err := k.r.APIReader.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: name}, secret)
 	if apierrors.IsNotFound(err) {
 		return awx.Credentials{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
 			fmt.Errorf("credentials Secret %q not found: create it with username and password, or token", name))
@@ -82,7 +72,7 @@ func (r *PersonalTokenReconciler) credentials(ctx context.Context, pt *tokensv1a
 	if err != nil {
 		return awx.Credentials{}, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read credentials Secret %q: %w", name, err))
 	}
-	markCredentials(ctx, r.Client, secret)
+	markCredentials(ctx, k.r.Client, secret)
 	username, password, token := secret.Data["username"], secret.Data["password"], secret.Data["token"]
 	switch {
 	case len(username) > 0 && len(password) > 0:

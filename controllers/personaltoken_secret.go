@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 
@@ -40,11 +38,6 @@ func heldValue(secret *corev1.Secret, id int64) (string, bool) {
 	return "", false
 }
 
-func hashOf(value []byte) string {
-	sum := sha256.Sum256(value)
-	return hex.EncodeToString(sum[:])
-}
-
 // desiredPersonalTokenSecret is the Secret that holds token id with value.
 func desiredPersonalTokenSecret(pt *tokensv1alpha1.PersonalToken, host string, id int64, value string) *corev1.Secret {
 	keys := personalTokenSecretKeys[pt.Spec.Secret.Format]
@@ -64,9 +57,9 @@ func desiredPersonalTokenSecret(pt *tokensv1alpha1.PersonalToken, host string, i
 
 // freshSecret reads a Secret of the token from the API server, not the cache; nil
 // when it does not exist.
-func (r *PersonalTokenReconciler) freshSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken, name string) (*corev1.Secret, error) {
+func (k *personalTokenKind) freshSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken, name string) (*corev1.Secret, error) {
 	secret := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: name}, secret)
+	err := k.r.APIReader.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: name}, secret)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -74,9 +67,4 @@ func (r *PersonalTokenReconciler) freshSecret(ctx context.Context, pt *tokensv1a
 		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
 	}
 	return secret, nil
-}
-
-// secrets writes the Secrets of PersonalTokens.
-func (r *PersonalTokenReconciler) secrets() secretWriter {
-	return secretWriter{client: r.Client, reader: r.APIReader, fieldOwner: PersonalTokenControllerName, kind: "PersonalToken"}
 }

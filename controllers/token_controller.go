@@ -23,15 +23,14 @@ import (
 // second to five minutes.
 type tokenController struct {
 	name        string
-	token       client.Object
+	token       tokenObject
 	list        client.ObjectList
-	issuerRef   func(client.Object) tokensv1alpha1.IssuerRef
 	credentials source.Source
 	concurrency int
 }
 
 func (tc tokenController) setup(mgr ctrl.Manager, r ctrlreconcile.Reconciler) error {
-	if err := indexIssuerRef(mgr, tc.token, tc.issuerRef); err != nil {
+	if err := indexIssuerRef(mgr, tc.token); err != nil {
 		return err
 	}
 	issuerChanged := builder.WithPredicates(predicate.GenerationChangedPredicate{})

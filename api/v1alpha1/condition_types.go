@@ -61,6 +61,8 @@ const (
 	ManuallyTriggeredReason = "ManuallyTriggered"
 	// RenewalDueReason: the token reached its renewal time.
 	RenewalDueReason = "RenewalDue"
+	// ExpiredReason: the token expired before it could be renewed.
+	ExpiredReason = "Expired"
 	// RightsChangedReason: the pair's user, actions, networks or device types differ
 	// from the spec.
 	RightsChangedReason = "RightsChanged"

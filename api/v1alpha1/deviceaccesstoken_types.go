@@ -128,6 +128,15 @@ func (in *DeviceAccessToken) SetObservedGeneration(g int64) { in.Status.Observed
 // GetTokenStatus returns the status every token kind shares.
 func (in *DeviceAccessToken) GetTokenStatus() *TokenStatus { return &in.Status.TokenStatus }
 
+// GetIssuerRef returns the issuer that mints the token.
+func (in *DeviceAccessToken) GetIssuerRef() IssuerRef { return in.Spec.IssuerRef }
+
+// GetRotation returns when the token is replaced; nil means the defaults.
+func (in *DeviceAccessToken) GetRotation() *Rotation { return in.Spec.Rotation }
+
+// GetSecretTemplate returns the Secret the token is written to.
+func (in *DeviceAccessToken) GetSecretTemplate() SecretTemplate { return in.Spec.Secret }
+
 // DeviceAccessTokenList is a list of DeviceAccessTokens.
 // +kubebuilder:object:root=true
 type DeviceAccessTokenList struct {

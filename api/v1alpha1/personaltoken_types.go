@@ -218,6 +218,15 @@ func (in *PersonalToken) SetObservedGeneration(g int64) { in.Status.ObservedGene
 // GetTokenStatus returns the status every token kind shares.
 func (in *PersonalToken) GetTokenStatus() *TokenStatus { return &in.Status.TokenStatus }
 
+// GetIssuerRef returns the issuer that mints the token.
+func (in *PersonalToken) GetIssuerRef() IssuerRef { return in.Spec.IssuerRef }
+
+// GetRotation returns when the token is replaced; nil means the defaults.
+func (in *PersonalToken) GetRotation() *Rotation { return in.Spec.Rotation }
+
+// GetSecretTemplate returns the Secret the token is written to.
+func (in *PersonalToken) GetSecretTemplate() SecretTemplate { return in.Spec.Secret.SecretTemplate }
+
 // PersonalTokenList is a list of PersonalTokens.
 // +kubebuilder:object:root=true
 type PersonalTokenList struct {

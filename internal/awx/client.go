@@ -1,14 +1,12 @@
 // Package awx is the REST client for AWX / Ansible Automation Platform
 // personal access tokens, on the controller API (/api/v2/, or
 // /api/controller/v2/ behind a platform gateway) and on the AAP gateway API
-// (/api/gateway/v1/). Wire facts: spec/awx-tokens.md.
+// (/api/gateway/v1/). Wire facts: docs/awx-api.md.
 package awx
 
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -21,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tokenoperator/token-operator/internal/remote"
 )
 
 // API is an AWX API flavour.
@@ -119,9 +119,9 @@ type Client struct {
 // New checks cfg and returns a Client; a bad URL, API or CA bundle gives a
 // *ConfigError. It makes no request.
 func New(cfg Config, creds Credentials) (*Client, error) {
-	base, err := parseBaseURL(cfg.URL)
+	base, err := remote.ParseBaseURL(cfg.URL)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	api := cfg.API
 	switch api {
@@ -140,9 +140,11 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 	}
 	transport := cfg.Transport
 	if transport == nil {
-		if transport, err = newTransport(cfg); err != nil {
-			return nil, err
+		t, err := remote.NewTransport(cfg.CABundle, cfg.InsecureSkipTLSVerify)
+		if err != nil {
+			return nil, configError(err)
 		}
+		transport = t
 	}
 	c := &Client{
 		base:   base,
@@ -166,39 +168,6 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 // Format prints the URL and the configured flavour, never the credentials.
 func (c *Client) Format(f fmt.State, _ rune) {
 	_, _ = fmt.Fprintf(f, "awx.Client{URL: %q, API: %s}", c.base.String(), c.config)
-}
-
-func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	switch {
-	case err != nil:
-		// The parse error quotes the URL, which may hold a password.
-		return nil, &ConfigError{Field: "url", Reason: "not a valid URL"}
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, &ConfigError{Field: "url", Reason: "scheme must be http or https"}
-	case u.Host == "" || u.Hostname() == "":
-		return nil, &ConfigError{Field: "url", Reason: "host is missing"}
-	case u.User != nil:
-		return nil, &ConfigError{Field: "url", Reason: "must not contain credentials"}
-	case u.RawQuery != "" || u.Fragment != "":
-		return nil, &ConfigError{Field: "url", Reason: "must not have a query or fragment"}
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
-}
-
-func newTransport(cfg Config) (http.RoundTripper, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipTLSVerify} //nolint:gosec // the user's explicit choice
-	if len(cfg.CABundle) > 0 {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(cfg.CABundle) {
-			return nil, &ConfigError{Field: "caBundle", Reason: "no PEM certificate found"}
-		}
-		t.TLSClientConfig.RootCAs = pool
-	}
-	return t, nil
 }
 
 // call sends one request to apiPath (an absolute path below the base URL,

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tokenoperator/token-operator/internal/remote"
 )
 
 // maxDetailChars bounds the text an error keeps from a reply body that is not
@@ -93,6 +95,15 @@ type ConfigError struct {
 // Error reads like `awx: invalid config: url: scheme must be http or https`.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("awx: invalid config: %s: %s", e.Field, e.Reason)
+}
+
+// configError turns a refusal of internal/remote into a *ConfigError.
+func configError(err error) error {
+	var fe *remote.FieldError
+	if errors.As(err, &fe) {
+		return &ConfigError{Field: fe.Field, Reason: fe.Reason}
+	}
+	return err
 }
 
 func statusOf(err error) int {

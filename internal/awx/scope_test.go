@@ -18,7 +18,7 @@ const (
 	notString    = "Not a valid string."
 )
 
-// scopeCases are the scope values of spec/awx-tokens.md and their outcome
+// scopeCases are the scope values of docs/awx-api.md, "scope", and their outcome
 // per flavour: the stored scope, or the field errors.
 var scopeCases = []struct {
 	name string

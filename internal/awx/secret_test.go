@@ -110,6 +110,7 @@ func TestNew_ConfigErrors(t *testing.T) {
 		cfg    awx.Config
 		reason string
 	}{
+		{"empty", awx.Config{}, "url: is required"},
 		{"no scheme", awx.Config{URL: "awx.example.com"}, "url: scheme must be http or https"},
 		{"ftp", awx.Config{URL: "ftp://awx.example.com"}, "url: scheme must be http or https"},
 		{"no host", awx.Config{URL: "https://"}, "url: host is missing"},

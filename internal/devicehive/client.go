@@ -1,12 +1,10 @@
 package devicehive
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
+
+	"github.com/tokenoperator/token-operator/internal/remote"
 )
 
 // DefaultTimeout bounds each call when Config.Timeout is zero.
@@ -38,9 +36,9 @@ type Client struct {
 // New checks the configuration and builds a client; a bad URL or CA bundle
 // gives a *ConfigError.
 func New(cfg Config) (*Client, error) {
-	base, err := parseBaseURL(cfg.URL)
+	base, err := remote.ParseBaseURL(cfg.URL)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	transport, err := newTransport(cfg)
 	if err != nil {
@@ -51,7 +49,7 @@ func New(cfg Config) (*Client, error) {
 		timeout = DefaultTimeout
 	}
 	return &Client{
-		base: base,
+		base: base.String(),
 		http: &http.Client{
 			Transport: transport,
 			Timeout:   timeout,
@@ -61,28 +59,8 @@ func New(cfg Config) (*Client, error) {
 	}, nil
 }
 
-// parseBaseURL refuses anything but an absolute http(s) URL without
-// credentials, query or fragment. Errors never quote the URL: it may hold a
-// password.
-func parseBaseURL(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	switch {
-	case raw == "":
-		return "", &ConfigError{Field: "url", Reason: "is required"}
-	case err != nil:
-		return "", &ConfigError{Field: "url", Reason: "is not a valid URL"}
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", &ConfigError{Field: "url", Reason: "must be an absolute http or https URL"}
-	case u.Host == "":
-		return "", &ConfigError{Field: "url", Reason: "has no host"}
-	case u.User != nil:
-		return "", &ConfigError{Field: "url", Reason: "must not hold credentials: give them in a Secret"}
-	case u.RawQuery != "" || u.Fragment != "":
-		return "", &ConfigError{Field: "url", Reason: "must not have a query or fragment"}
-	}
-	return strings.TrimRight(u.String(), "/"), nil
-}
-
+// newTransport is cfg.Transport when set, else a TLS transport built from
+// CABundle and InsecureSkipTLSVerify.
 func newTransport(cfg Config) (http.RoundTripper, error) {
 	if cfg.Transport != nil {
 		if len(cfg.CABundle) > 0 || cfg.InsecureSkipTLSVerify {
@@ -90,15 +68,9 @@ func newTransport(cfg Config) (http.RoundTripper, error) {
 		}
 		return cfg.Transport, nil
 	}
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipTLSVerify} // only when the user asks
-	if len(cfg.CABundle) > 0 {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(cfg.CABundle) {
-			return nil, &ConfigError{Field: "caBundle", Reason: "holds no PEM certificate"}
-		}
-		tlsConfig.RootCAs = pool
+	t, err := remote.NewTransport(cfg.CABundle, cfg.InsecureSkipTLSVerify)
+	if err != nil {
+		return nil, configError(err)
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = tlsConfig
 	return t, nil
 }

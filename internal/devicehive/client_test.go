@@ -234,6 +234,7 @@ func TestNew_config(t *testing.T) {
 		"ftp url":            {URL: "ftp://dh.example.com/auth/rest"},
 		"credentials in url": {URL: "https://admin:s3cret@dh.example.com/auth/rest"},
 		"query":              {URL: "https://dh.example.com/auth/rest?x=1"},
+		"bare question mark": {URL: "https://dh.example.com/auth/rest?"},
 		"bad ca":             {URL: "https://dh.example.com/auth/rest", CABundle: []byte("not pem")},
 		"transport and ca":   {URL: "https://dh.example.com", InsecureSkipTLSVerify: true, Transport: http.DefaultTransport},
 	} {

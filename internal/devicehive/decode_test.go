@@ -7,7 +7,7 @@ import (
 )
 
 func Test_DecodeUnverified(t *testing.T) {
-	// The conformance vector of spec/devicehive-tokens.md (ADMIN_JWT of the server's tests).
+	// The conformance vector of docs/devicehive-api.md, "Conformance vector" (ADMIN_JWT of the server's tests).
 	const conformance = "eyJhbGciOiJIUzI1NiJ9.eyJwYXlsb2FkIjp7InUiOjEsImEiOlswXSwibiI6WyIqIl0sImR0IjpbIioiXSwiZSI6MTU1OTM0NzIwMDAwMCwidCI6MX19.0i1MaUBtgfDPG4_cvSjEVO11FZy7o_L_6uRCR5NR3v4"
 	c, err := DecodeUnverified(conformance)
 	if err != nil {

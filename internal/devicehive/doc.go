@@ -6,4 +6,5 @@
 // unknown names are dropped silently). Every minting path therefore validates
 // Rights before anything else, and no token value or signing key is ever
 // printed: token values travel as Secret, which formats as "[redacted]".
+// Wire facts: docs/devicehive-api.md.
 package devicehive

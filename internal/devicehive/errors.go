@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/tokenoperator/token-operator/internal/remote"
 )
 
 // Messages the server uses, verbatim.
@@ -68,9 +70,18 @@ type ConfigError struct {
 	Reason string
 }
 
-// Error reads like "devicehive: invalid config: url: must use http or https".
+// Error reads like "devicehive: invalid config: url: scheme must be http or https".
 func (e *ConfigError) Error() string {
 	return "devicehive: invalid config: " + e.Field + ": " + e.Reason
+}
+
+// configError turns a refusal of internal/remote into a *ConfigError.
+func configError(err error) error {
+	var fe *remote.FieldError
+	if errors.As(err, &fe) {
+		return &ConfigError{Field: fe.Field, Reason: fe.Reason}
+	}
+	return err
 }
 
 // IsUnauthorized reports a 401: a bad, expired or unknown token or login.

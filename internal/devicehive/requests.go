@@ -9,8 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/sets"
 )
 
 // Paths below the base URL.
@@ -157,21 +158,14 @@ func (r Rights) Mismatch(granted Claims) string {
 	switch {
 	case granted.UserID != r.UserID:
 		return "userId"
-	case !sameSet(granted.ActionIDs, r.actionIDs()):
+	case !sets.New(granted.ActionIDs...).Equal(sets.New(r.actionIDs()...)):
 		return "actions"
-	case !sameSet(granted.NetworkIDs, r.NetworkIDs):
+	case !sets.New(granted.NetworkIDs...).Equal(sets.New(r.NetworkIDs...)):
 		return "networkIds"
-	case !sameSet(granted.DeviceTypeIDs, r.DeviceTypeIDs):
+	case !sets.New(granted.DeviceTypeIDs...).Equal(sets.New(r.DeviceTypeIDs...)):
 		return "deviceTypeIds"
 	}
 	return ""
-}
-
-func sameSet[T interface{ ~int | ~string }](a, b []T) bool {
-	x, y := slices.Clone(a), slices.Clone(b)
-	slices.Sort(x)
-	slices.Sort(y)
-	return slices.Equal(slices.Compact(x), slices.Compact(y))
 }
 
 // post sends one JSON call and decodes a 2xx answer into out. sent lists the

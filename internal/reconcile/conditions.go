@@ -36,16 +36,6 @@ func Delete(obj Object, condType string) {
 	obj.SetConditions(conds)
 }
 
-// IsTrue tells whether a condition is present and True.
-func IsTrue(obj Object, condType string) bool {
-	return meta.IsStatusConditionTrue(obj.GetConditions(), condType)
-}
-
-// Get returns a condition, or nil.
-func Get(obj Object, condType string) *metav1.Condition {
-	return meta.FindStatusCondition(obj.GetConditions(), condType)
-}
-
 func set(obj Object, condType string, status metav1.ConditionStatus, reason, message string) {
 	// Messages are one line, as kubectl shows them in a column.
 	message = strings.Join(strings.Fields(message), " ")

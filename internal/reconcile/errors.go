@@ -97,8 +97,6 @@ const (
 	SucceededReason = "Succeeded"
 	// FailedReason: an untyped failure.
 	FailedReason = "Failed"
-	// ProgressingReason: work is under way.
-	ProgressingReason = "Progressing"
 	// ProgressingWithRetryReason: work is under way after a failure.
 	ProgressingWithRetryReason = "ProgressingWithRetry"
 )

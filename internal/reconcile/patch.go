@@ -25,7 +25,7 @@ func NewStatusPatcher(c client.Client, owner string, obj client.Object) *StatusP
 // Patch writes obj's status if obj differs from what was last written. Reconcilers
 // change nothing but status through it.
 func (p *StatusPatcher) Patch(ctx context.Context, obj client.Object) error {
-	if equality.Semantic.DeepEqual(p.before, obj) {
+	if !p.Changed(obj) {
 		return nil
 	}
 	patch := client.MergeFromWithOptions(p.before, client.MergeFromWithOptimisticLock{})
@@ -34,6 +34,12 @@ func (p *StatusPatcher) Patch(ctx context.Context, obj client.Object) error {
 	}
 	p.before = obj.DeepCopyObject().(client.Object)
 	return nil
+}
+
+// Changed tells whether obj differs from what was last written, so that Patch
+// would write it.
+func (p *StatusPatcher) Changed(obj client.Object) bool {
+	return !equality.Semantic.DeepEqual(p.before, obj)
 }
 
 // Rebase makes obj, as it is now, the base of the next patch: after a write made

@@ -11,12 +11,41 @@ import (
 // left, as cert-manager does for certificates.
 const DefaultRenewBeforePercentage = 33
 
-// RenewalTime is when a token issued at issuedAt and expiring at expiresAt is
+// maxRequeue bounds how long a healthy token waits before a (no-op) look.
+const maxRequeue = 24 * time.Hour
+
+// minRequeue keeps a token that is due from being looked at in a busy loop.
+const minRequeue = time.Second
+
+// Renewal is the one place that says when a token is replaced: every reader (the
+// status, the rotation chain, the requeue) takes the time from here. It returns
+// when the token whose times status records is renewed (zero: never, as for a
+// token without expiry or maxAge, or one not minted yet) and how long until the
+// reconcile that renews it: at the renewal, never at once, and at least once a
+// day. maxAge is the effective one (see EffectiveMaxAge); zero means none.
+// A per-token jitter, to spread tokens created together, belongs here too, so
+// that all readers see the same shifted time.
+func Renewal(status *tokensv1alpha1.TokenStatus, rotation *tokensv1alpha1.Rotation, maxAge time.Duration, now time.Time) (at time.Time, requeue time.Duration) {
+	if status.IssuedAt == nil {
+		return time.Time{}, maxRequeue
+	}
+	var expiresAt time.Time
+	if status.ExpiresAt != nil {
+		expiresAt = status.ExpiresAt.Time
+	}
+	at = renewalTime(status.IssuedAt.Time, expiresAt, rotation, maxAge)
+	if at.IsZero() {
+		return at, maxRequeue
+	}
+	return at, min(maxRequeue, max(at.Sub(now), minRequeue))
+}
+
+// renewalTime is when a token issued at issuedAt and expiring at expiresAt is
 // replaced: the earliest of issuedAt + maxAge and expiresAt - renewBefore, where
 // renewBefore is rotation.renewBefore (when shorter than the lifetime), or
-// rotation.renewBeforePercentage (default 33) of the lifetime. maxAge is the effective one (the token's, capped by its
-// issuer's policy); zero means none. A zero expiresAt means the token never expires.
-func RenewalTime(issuedAt, expiresAt time.Time, rotation *tokensv1alpha1.Rotation, maxAge time.Duration) time.Time {
+// rotation.renewBeforePercentage (default 33) of the lifetime. A zero expiresAt
+// means the token never expires; a zero maxAge means none.
+func renewalTime(issuedAt, expiresAt time.Time, rotation *tokensv1alpha1.Rotation, maxAge time.Duration) time.Time {
 	var renewal time.Time
 	if !expiresAt.IsZero() {
 		renewal = expiresAt.Add(-renewBefore(issuedAt, expiresAt, rotation))

@@ -9,7 +9,7 @@ import (
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 )
 
-func Test_RenewalTime(t *testing.T) {
+func Test_renewalTime(t *testing.T) {
 	issued := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	pct := func(p int32) *int32 { return &p }
 	dur := func(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
@@ -34,8 +34,8 @@ func Test_RenewalTime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := RenewalTime(issued, tt.expires, tt.rotation, tt.maxAge); !got.Equal(tt.want) {
-				t.Errorf("RenewalTime() = %v, want %v", got, tt.want)
+			if got := renewalTime(issued, tt.expires, tt.rotation, tt.maxAge); !got.Equal(tt.want) {
+				t.Errorf("renewalTime() = %v, want %v", got, tt.want)
 			}
 		})
 	}
@@ -62,6 +62,34 @@ func Test_EffectiveMaxAge(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := EffectiveMaxAge(tt.rotation, tt.policy); got != tt.want {
 				t.Errorf("EffectiveMaxAge() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func Test_Renewal(t *testing.T) {
+	issued := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: issued.Add(d)} }
+	tests := []struct {
+		name        string
+		status      tokensv1alpha1.TokenStatus
+		maxAge      time.Duration
+		now         time.Time
+		wantAt      time.Time
+		wantRequeue time.Duration
+	}{
+		{"not minted yet: never, and a look within a day", tokensv1alpha1.TokenStatus{}, 0, issued, time.Time{}, 24 * time.Hour},
+		{"no expiry, no maxAge: never", tokensv1alpha1.TokenStatus{IssuedAt: at(0)}, 0, issued, time.Time{}, 24 * time.Hour},
+		{"looks again at the renewal", tokensv1alpha1.TokenStatus{IssuedAt: at(0), ExpiresAt: at(3 * time.Hour)}, 0, issued.Add(time.Hour),
+			issued.Add(2*time.Hour + 36*time.Second), time.Hour + 36*time.Second}, // 33% of 3h before expiry
+		{"a renewal far away: within a day", tokensv1alpha1.TokenStatus{IssuedAt: at(0)}, 720 * time.Hour, issued, issued.Add(720 * time.Hour), 24 * time.Hour},
+		{"a renewal past due: in a second, not at once", tokensv1alpha1.TokenStatus{IssuedAt: at(0)}, time.Hour, issued.Add(2 * time.Hour), issued.Add(time.Hour), time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gotAt, gotRequeue := Renewal(&tt.status, nil, tt.maxAge, tt.now)
+			if !gotAt.Equal(tt.wantAt) || gotRequeue != tt.wantRequeue {
+				t.Errorf("Renewal() = %v, %v; want %v, %v", gotAt, gotRequeue, tt.wantAt, tt.wantRequeue)
 			}
 		})
 	}

@@ -1,6 +1,6 @@
 // Package awxtest is an in-memory AWX and AAP platform gateway for tests, in
 // the style of net/http/httptest. It serves personal access tokens as
-// spec/awx-tokens.md describes them: basic and Bearer authentication, scope
+// docs/awx-api.md describes them: basic and Bearer authentication, scope
 // validation with each flavour's texts, masked values, lists with filters and
 // pages, and knobs to fail, delay and drop replies.
 package awxtest

@@ -1,8 +1,8 @@
 // Package dhtest is an in-memory DeviceHive auth service for tests, in the
 // style of net/http/httptest. It mints and checks tokens as
-// devicehive-java-server 4.1.0 does, traps included (an empty action list
-// grants every client action, unknown names are dropped), so tests can prove
-// that the client never falls into them.
+// devicehive-java-server 4.1.0 does (docs/devicehive-api.md), traps included
+// (an empty action list grants every client action, unknown names are
+// dropped), so tests can prove that the client never falls into them.
 package dhtest
 
 import (

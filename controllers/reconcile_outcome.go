@@ -16,12 +16,6 @@ import (
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
-// tokenObject is a token of any kind.
-type tokenObject interface {
-	reconcile.Object
-	GetTokenStatus() *tokensv1alpha1.TokenStatus
-}
-
 // outcome is what a token's reconcile hands to finishReconcile.
 type outcome struct {
 	err     error
@@ -56,19 +50,4 @@ func countFailures(status *tokensv1alpha1.TokenStatus, clk clock.PassiveClock, e
 		status.FailedIssuanceAttempts++
 		status.LastFailureTime = &metav1.Time{Time: clk.Now()}
 	}
-}
-
-// maxRequeue bounds how long a healthy token waits before a (no-op) look.
-const maxRequeue = 24 * time.Hour
-
-// scheduleRenewal records a token's renewal time in its status and returns when
-// to look again (at the renewal, within a day, never at once) and the end of its
-// Ready message.
-func scheduleRenewal(status *tokensv1alpha1.TokenStatus, renewal, now time.Time) (requeue time.Duration, readySuffix string) {
-	status.RenewalTime = nil
-	if renewal.IsZero() {
-		return maxRequeue, ""
-	}
-	status.RenewalTime = &metav1.Time{Time: renewal}
-	return min(maxRequeue, max(renewal.Sub(now), time.Second)), ", renews at " + renewal.UTC().Format(time.RFC3339)
 }

@@ -7,133 +7,15 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/devicehive"
+	"github.com/tokenoperator/token-operator/internal/rotation"
 )
 
-// baseDeviceAccessToken is a valid spec with no status.
-func baseDeviceAccessToken() *tokensv1alpha1.DeviceAccessToken {
-	return &tokensv1alpha1.DeviceAccessToken{
-		ObjectMeta: metav1.ObjectMeta{Name: "sensor", Namespace: "iot"},
-		Spec: tokensv1alpha1.DeviceAccessTokenSpec{
-			IssuerRef:            tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.TokenIssuerKind, Name: "devicehive"},
-			UserID:               2,
-			Actions:              []tokensv1alpha1.DeviceHiveAction{"GetDevice", "GetDeviceNotification"},
-			NetworkIDs:           []string{"1", "3"},
-			DeviceTypeIDs:        []string{"*"},
-			AccessTokenLifetime:  metav1.Duration{Duration: 30 * time.Minute},
-			RefreshTokenLifetime: metav1.Duration{Duration: 168 * time.Hour},
-			Secret:               tokensv1alpha1.SecretTemplate{Name: "sensor-dh"},
-		},
-	}
-}
-
-func Test_checkDeviceAccessTokenPolicy(t *testing.T) {
-	issuer := func(policy *tokensv1alpha1.IssuerPolicy) resolvedIssuer {
-		return resolvedIssuer{
-			ref:  tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.TokenIssuerKind, Name: "devicehive"},
-			spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{}, Policy: policy},
-		}
-	}
-	tests := []struct {
-		name    string
-		policy  *tokensv1alpha1.IssuerPolicy
-		mutate  func(*tokensv1alpha1.DeviceAccessToken)
-		wantErr string // empty: allowed
-	}{
-		{name: "no policy allows every action and device types wildcard"},
-		{name: "no policy refuses a wildcard network",
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.NetworkIDs = []string{"*"} },
-			wantErr: `spec.networkIds: ["*"] is not allowed by TokenIssuer "devicehive" (policy.allowWildcardNetworks is not true)`},
-		{name: "allowWildcardNetworks false refuses it",
-			policy:  &tokensv1alpha1.IssuerPolicy{AllowWildcardNetworks: ptr.To(false)},
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.NetworkIDs = []string{"*"} },
-			wantErr: "policy.allowWildcardNetworks is not true"},
-		{name: "allowWildcardNetworks true allows it",
-			policy: &tokensv1alpha1.IssuerPolicy{AllowWildcardNetworks: ptr.To(true)},
-			mutate: func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.NetworkIDs = []string{"*"} }},
-		{name: "allowWildcardDeviceTypes false refuses a wildcard device type",
-			policy:  &tokensv1alpha1.IssuerPolicy{AllowWildcardDeviceTypes: ptr.To(false)},
-			wantErr: `spec.deviceTypeIds: ["*"] is not allowed by TokenIssuer "devicehive" (policy.allowWildcardDeviceTypes is false)`},
-		{name: "allowWildcardDeviceTypes false allows listed device types",
-			policy: &tokensv1alpha1.IssuerPolicy{AllowWildcardDeviceTypes: ptr.To(false)},
-			mutate: func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.DeviceTypeIDs = []string{"4"} }},
-		{name: "no policy refuses ManageToken, which would mint tokens of any rights",
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.Actions = append(d.Spec.Actions, "ManageToken") },
-			wantErr: `spec.actions: "ManageToken" is privileged and TokenIssuer "devicehive" does not list it in policy.allowedActions`},
-		{name: "no policy refuses an admin action",
-			mutate: func(d *tokensv1alpha1.DeviceAccessToken) {
-				d.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"ManageUser"}
-			},
-			wantErr: `spec.actions: "ManageUser" is privileged`},
-		{name: "a privileged action listed by name is allowed",
-			policy: &tokensv1alpha1.IssuerPolicy{AllowedActions: []tokensv1alpha1.DeviceHiveAction{"GetDevice", "GetDeviceNotification", "ManageToken"}},
-			mutate: func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.Actions = append(d.Spec.Actions, "ManageToken") }},
-		{name: "allowedActions allows a subset",
-			policy: &tokensv1alpha1.IssuerPolicy{AllowedActions: []tokensv1alpha1.DeviceHiveAction{"GetDevice", "GetDeviceNotification", "GetNetwork"}}},
-		{name: "allowedActions refuses another action",
-			policy:  &tokensv1alpha1.IssuerPolicy{AllowedActions: []tokensv1alpha1.DeviceHiveAction{"GetDevice"}},
-			wantErr: `spec.actions: "GetDeviceNotification" is not allowed by TokenIssuer "devicehive" (policy.allowedActions: [GetDevice])`},
-		{name: "access lifetime at the max",
-			policy: &tokensv1alpha1.IssuerPolicy{MaxAccessTokenLifetime: &metav1.Duration{Duration: 30 * time.Minute}}},
-		{name: "access lifetime above the max",
-			policy:  &tokensv1alpha1.IssuerPolicy{MaxAccessTokenLifetime: &metav1.Duration{Duration: 10 * time.Minute}},
-			wantErr: `spec.accessTokenLifetime: 30m0s is longer than the 10m0s allowed by TokenIssuer "devicehive" (policy.maxAccessTokenLifetime)`},
-		{name: "refresh lifetime above the max",
-			policy:  &tokensv1alpha1.IssuerPolicy{MaxRefreshTokenLifetime: &metav1.Duration{Duration: 24 * time.Hour}},
-			wantErr: `spec.refreshTokenLifetime: 168h0m0s is longer than the 24h0m0s allowed by TokenIssuer "devicehive" (policy.maxRefreshTokenLifetime)`},
-		// Below: what the CRD already refuses, refused again before DeviceHive widens it.
-		{name: "empty actions",
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.Actions = nil },
-			wantErr: "spec.actions: must not be empty"},
-		{name: "unknown action",
-			mutate: func(d *tokensv1alpha1.DeviceAccessToken) {
-				d.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"getdevice"}
-			},
-			wantErr: `spec.actions: unknown action "getdevice"`},
-		{name: "repeated action",
-			mutate: func(d *tokensv1alpha1.DeviceAccessToken) {
-				d.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"GetDevice", "GetDevice"}
-			},
-			wantErr: `spec.actions: action "GetDevice" is repeated`},
-		{name: "wildcard action",
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"*"} },
-			wantErr: "spec.actions:"},
-		{name: "non-numeric network",
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.NetworkIDs = []string{"north"} },
-			wantErr: "spec.networkIds:"},
-		{name: "no device types",
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.DeviceTypeIDs = nil },
-			wantErr: "spec.deviceTypeIds: must not be empty"},
-		{name: "user 0",
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.UserID = 0 },
-			wantErr: "spec.userId: must be at least 1"},
-		{name: "zero lifetime",
-			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.AccessTokenLifetime = metav1.Duration{} },
-			wantErr: "spec.accessTokenLifetime (0s) must be at least 1m"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dat := baseDeviceAccessToken()
-			if tt.mutate != nil {
-				tt.mutate(dat)
-			}
-			err := checkDeviceAccessTokenPolicy(dat, issuer(tt.policy))
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("want allowed, got %v", err)
-			case tt.wantErr != "" && err == nil:
-				t.Fatalf("want refused with %q, got allowed", tt.wantErr)
-			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
-				t.Fatalf("want an error containing %q, got %q", tt.wantErr, err)
-			}
-		})
-	}
-}
-
-func Test_deviceAccessTokenMintReason(t *testing.T) {
+// Test_deviceAccessTokenRotationChain runs every trigger of the DeviceAccessToken
+// chain on input gathered from a real object and Secret.
+func Test_deviceAccessTokenRotationChain(t *testing.T) {
 	signer, err := devicehive.NewSigner(dhJWTSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +53,7 @@ func Test_deviceAccessTokenMintReason(t *testing.T) {
 				d.Status = tokensv1alpha1.DeviceAccessTokenStatus{}
 				return nil
 			},
-			wantReason: tokensv1alpha1.DoesNotExistReason, wantMessage: "no pair has been minted yet"},
+			wantReason: tokensv1alpha1.DoesNotExistReason, wantMessage: "no token has been minted yet"},
 		{name: "Secret deleted",
 			mutate:     func(*tokensv1alpha1.DeviceAccessToken, *corev1.Secret) *corev1.Secret { return nil },
 			wantReason: tokensv1alpha1.SecretMissingReason, wantMessage: `Secret "sensor-dh" that held pair 3 is gone`},
@@ -277,6 +159,8 @@ func Test_deviceAccessTokenMintReason(t *testing.T) {
 			wantReason: tokensv1alpha1.RenewalDueReason},
 		{name: "maxAge reached before the expiry-based renewal", now: issued.Add(10 * time.Minute), maxAge: 10 * time.Minute,
 			wantReason: tokensv1alpha1.RenewalDueReason, wantMessage: "2026-11-25T08:10:00Z"},
+		{name: "expired before it could be renewed", now: issued.Add(31 * time.Minute),
+			wantReason: tokensv1alpha1.ExpiredReason, wantMessage: "pair 3 expired at 2026-11-25T08:30:00Z"},
 		{name: "the first hit wins: a missing Secret over changed rights",
 			mutate: func(d *tokensv1alpha1.DeviceAccessToken, _ *corev1.Secret) *corev1.Secret {
 				d.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"GetNetwork"}
@@ -294,8 +178,8 @@ func Test_deviceAccessTokenMintReason(t *testing.T) {
 			if now.IsZero() {
 				now = issued.Add(time.Minute)
 			}
-			in := deviceAccessTokenInput{token: dat, secret: secret, pair: heldPair(secret), now: now, maxAge: tt.maxAge}
-			reason, message, hit := deviceAccessTokenMintReason(in)
+			d, hit := rotation.DeviceAccessToken.Evaluate(deviceAccessTokenRotationInput(dat, secret, now, tt.maxAge))
+			reason, message := d.Reason, d.Message
 			switch {
 			case tt.wantReason == "" && hit:
 				t.Fatalf("want no mint, got %s: %s", reason, message)

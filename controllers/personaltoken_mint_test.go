@@ -176,7 +176,7 @@ func TestPersonalTokenReconciler_NoOpResyncWritesNothing(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(writes.Load()).To(BeZero(), "no write to the Kubernetes API")
 	g.Expect(e.awx.TotalCalls()).To(BeZero(), "no call to AWX")
-	g.Expect(result.RequeueAfter).To(Equal(maxRequeue), "a healthy token far from renewal looks again within a day")
+	g.Expect(result.RequeueAfter).To(Equal(24*time.Hour), "a healthy token far from renewal looks again within a day")
 }
 
 func TestPersonalTokenReconciler_RetainRevokesReplacedTokensOnly(t *testing.T) {

@@ -1,0 +1,111 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+)
+
+func (k *personalTokenKind) finalizerName() string { return PersonalTokenFinalizer }
+
+// finalize runs when the PersonalToken is being deleted. With Revoke, every
+// token it still owns is revoked (the current one, those waiting for their overlap,
+// and one an interrupted mint may have left), then its Secret, which would hold a
+// dead token, is deleted. With Retain, the tokens stay alive and the Secret is
+// released from the PersonalToken so garbage collection keeps it. When revoking
+// cannot succeed, the finalizer stays, the Ready condition says why, and the
+// tokenoperator.io/release-finalizer annotation lets the deletion go on.
+func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, recoverMint tokenStep[*tokensv1alpha1.PersonalToken]) error {
+	switch {
+	case pt.Annotations[tokensv1alpha1.ReleaseFinalizerAnnotation] == "true":
+		k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.RevocationBlockedReason, "Delete",
+			"released without revoking: tokens %v stay alive at AWX", ownedTokenIDs(pt))
+		return nil
+	case pt.Spec.DeletionPolicy == tokensv1alpha1.DeletionPolicyRetain:
+		// The current token stays with its Secret; replaced ones are revoked as due.
+		if err := k.revokeReplaced(ctx, pt, st, recoverMint); err != nil {
+			return blockedDeletion(err)
+		}
+		return k.releaseSecret(ctx, pt)
+	}
+	if err := k.revokeReplaced(ctx, pt, st, recoverMint); err != nil {
+		return blockedDeletion(err)
+	}
+	if id := pt.Status.TokenID; id != 0 {
+		if err := k.revoke(ctx, pt, st, id, pt.Status.UserID); err != nil {
+			return blockedDeletion(err)
+		}
+	}
+	return st.secrets.delete(ctx, pt, pt.Spec.Secret.Name)
+}
+
+// revokeReplaced revokes the tokens the PersonalToken replaced and, first, finishes
+// an interrupted mint, whose token is kept if its Secret holds it. The issuer is
+// read whatever its policy says now: revoking needs no permission to mint.
+func (k *personalTokenKind) revokeReplaced(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, recoverMint tokenStep[*tokensv1alpha1.PersonalToken]) error {
+	issuer, err := getIssuer(ctx, k.r.Client, pt.Namespace, pt.Spec.IssuerRef)
+	if err != nil {
+		return err
+	}
+	if issuer.spec.AWX == nil {
+		return reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
+			fmt.Errorf("%s has no awx block any more, so the tokens cannot be revoked through it", issuer))
+	}
+	st.issuer = issuer
+	if err := recoverMint(ctx, pt, st); err != nil {
+		return err
+	}
+	for _, prev := range slices.Clone(pt.Status.PreviousTokens) {
+		if err := k.revoke(ctx, pt, st, prev.ID, prev.UserID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseSecret removes the PersonalToken's owner reference from its Secret, so
+// the Secret and its live token outlive the PersonalToken.
+func (k *personalTokenKind) releaseSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken) error {
+	secret := &corev1.Secret{}
+	if err := k.r.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: pt.Spec.Secret.Name}, secret); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if !metav1.IsControlledBy(secret, pt) {
+		return nil
+	}
+	patch := client.MergeFrom(secret.DeepCopy())
+	secret.OwnerReferences = slices.DeleteFunc(secret.OwnerReferences, func(o metav1.OwnerReference) bool { return o.UID == pt.UID })
+	if err := k.r.Patch(ctx, secret, patch, client.FieldOwner(PersonalTokenControllerName)); err != nil {
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to release Secret %q: %w", secret.Name, err))
+	}
+	return nil
+}
+
+// ownedTokenIDs are the current token and those waiting for revocation.
+func ownedTokenIDs(pt *tokensv1alpha1.PersonalToken) []int64 {
+	var ids []int64
+	if pt.Status.TokenID != 0 {
+		ids = append(ids, pt.Status.TokenID)
+	}
+	for _, prev := range pt.Status.PreviousTokens {
+		ids = append(ids, prev.ID)
+	}
+	return ids
+}
+
+// blockedDeletion says, in the error the user sees, how to let the deletion go on.
+func blockedDeletion(err error) error {
+	wrapped := fmt.Errorf("deletion waits to revoke the tokens: %w; fix it, or annotate %s=true to delete without revoking",
+		err, tokensv1alpha1.ReleaseFinalizerAnnotation)
+	if reconcile.ReasonOf(err) == tokensv1alpha1.AuthenticationFailedReason {
+		return reconcile.StallAndRetry(tokensv1alpha1.RevocationBlockedReason, authRetryInterval, wrapped)
+	}
+	return reconcile.Fail(tokensv1alpha1.RevocationBlockedReason, wrapped)
+}

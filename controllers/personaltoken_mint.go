@@ -1,0 +1,105 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+)
+
+// AWX shows a token's value once and keeps the token for about 1000 years, so a
+// mint whose value is lost would leave an orphan unless it can be found again:
+// the intent records a marker that the token's description carries (see
+// personaltoken_marker.go), and recoverMint finds the token by it.
+
+// personalTokenMint is a token AWX minted (or recovery found again), with its
+// owner. value is empty for a recovered token, which its Secret already holds.
+type personalTokenMint struct {
+	token awx.Token
+	value string
+	owner awx.User
+}
+
+// prepareMint identifies the AWX user of the credentials, refuses another user
+// than spec.user, and records the intent: the marker, the user and the Secret.
+func (k *personalTokenKind) prepareMint(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) error {
+	session, err := k.remote(ctx, pt, st)
+	if err != nil {
+		return err
+	}
+	if err := checkUser(pt, session.me); err != nil {
+		return err
+	}
+	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: newMarker(pt), StartedAt: metav1.NewTime(k.r.Clock.Now()),
+		UserID: session.me.ID, SecretName: pt.Spec.Secret.Name}
+	return nil
+}
+
+// mint creates the token at AWX with the marker in its description. A refusal
+// certainly created nothing, so the intent is dropped; any other failure may hide
+// a token, which recovery looks for.
+func (k *personalTokenKind) mint(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) (personalTokenMint, error) {
+	session, err := k.remote(ctx, pt, st)
+	if err != nil {
+		return personalTokenMint{}, err
+	}
+	created, err := session.api.CreateToken(ctx, awx.CreateRequest{
+		Description: remoteDescription(pt.Spec.Description, pt.Status.PendingMint.Marker),
+		Scopes:      scopeStrings(pt.Spec.Scopes),
+	})
+	if err != nil {
+		if definitelyNotCreated(err) {
+			pt.Status.PendingMint = nil
+			reconcile.Delete(pt, tokensv1alpha1.IssuingCondition)
+		}
+		return personalTokenMint{}, awxError(pt, "failed to mint a token", err)
+	}
+	return personalTokenMint{token: created.Token, value: created.Value.Reveal(), owner: session.me}, nil
+}
+
+func (k *personalTokenKind) secretFor(pt *tokensv1alpha1.PersonalToken, st *tokenState, minted personalTokenMint) *corev1.Secret {
+	return desiredPersonalTokenSecret(pt, st.issuer.spec.AWX.URL, minted.token.ID, minted.value)
+}
+
+// commit records the new token in status and queues the previous one for
+// revocation once the overlap has passed.
+func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, _ *tokenState, minted personalTokenMint) mintEvent {
+	now := k.r.Clock.Now()
+	tok := minted.token
+	previous := pt.Status.TokenID
+	if previous != 0 && previous != tok.ID {
+		var overlap metav1.Duration
+		if pt.Spec.Rotation != nil && pt.Spec.Rotation.Overlap != nil {
+			overlap = *pt.Spec.Rotation.Overlap
+		}
+		pt.Status.PreviousTokens = append(pt.Status.PreviousTokens,
+			tokensv1alpha1.PreviousToken{ID: previous, RevokeAt: metav1.NewTime(now.Add(overlap.Duration)), UserID: pt.Status.UserID})
+	}
+	issuedAt := tok.Created
+	if issuedAt.IsZero() {
+		issuedAt = now
+	}
+	pt.Status.TokenID = tok.ID
+	pt.Status.UserID = minted.owner.ID
+	pt.Status.User = minted.owner.Username
+	pt.Status.Scopes = scopesOf(tok.Scopes)
+	pt.Status.Description = tok.Description
+	pt.Status.IssuedAt = &metav1.Time{Time: issuedAt}
+	pt.Status.ExpiresAt = nil
+	if !tok.Expires.IsZero() {
+		pt.Status.ExpiresAt = &metav1.Time{Time: tok.Expires}
+	}
+	pt.Status.PendingMint = nil
+	event := mintEvent{first: previous == 0, subject: fmt.Sprintf("token %d", tok.ID)}
+	if event.first {
+		event.note = fmt.Sprintf("minted token %d for AWX user %q into Secret %q", tok.ID, minted.owner.Username, pt.Spec.Secret.Name)
+	} else {
+		event.note = fmt.Sprintf("token %d replaced token %d in Secret %q", tok.ID, previous, pt.Spec.Secret.Name)
+	}
+	return event
+}

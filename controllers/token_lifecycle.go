@@ -1,0 +1,231 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+	"github.com/tokenoperator/token-operator/internal/schedule"
+)
+
+// tokenDeps are what the lifecycle of every token kind needs.
+type tokenDeps struct {
+	client     client.Client
+	apiReader  client.Reader // reads what the cache does not hold
+	recorder   events.EventRecorder
+	clock      clock.PassiveClock
+	controller string // the controller's name: field owner of its writes
+	kindName   string // the token kind, in messages
+}
+
+// lifecycle drives one token of any kind through its life, one reconcile at a
+// time: load → resolve the issuer and check its policy → load the Secret →
+// recover an interrupted mint → evaluate the rotation chain, then mint or update
+// in place → keep the Secret as the spec says → revoke what is due → schedule the
+// renewal. The outcome is recorded in one status patch.
+type lifecycle[T tokenObject, M any] struct {
+	tokenDeps
+	kind tokenKind[T, M]
+}
+
+// reconcile runs the lifecycle for the token req names.
+func (l lifecycle[T, M]) reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := l.kind.newObject()
+	if err := l.client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	fin, finalizes := l.kind.(finalizer[T])
+	if !obj.GetDeletionTimestamp().IsZero() && !finalizes {
+		// Nothing to clean up: garbage collection deletes the Secret.
+		return ctrl.Result{}, nil
+	}
+	st := &tokenState{
+		patcher: reconcile.NewStatusPatcher(l.client, l.controller, obj),
+		secrets: secretWriter{client: l.client, reader: l.apiReader, fieldOwner: l.controller, kind: l.kindName},
+	}
+	defer func() {
+		result, retErr = finishReconcile(ctx, obj, st.patcher, l.recorder, l.clock,
+			outcome{err: retErr, ready: st.ready, requeue: st.requeue})
+	}()
+
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return ctrl.Result{}, l.reconcileDelete(ctx, obj, st, fin)
+	}
+	if finalizes {
+		if err := l.addFinalizer(ctx, obj, st, fin.finalizerName()); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	return ctrl.Result{}, l.run(ctx, obj, st)
+}
+
+// run runs the steps in order; the first error stops them.
+func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
+	steps := []tokenStep[T]{l.loadIssuer, l.loadSecret, l.recoverMint, l.reconcileToken, l.reconcileSecret, l.revokeDue, l.scheduleRenewal}
+	for _, step := range steps {
+		if err := step(ctx, obj, st); err != nil {
+			var stalled *reconcile.Stalling
+			if errors.As(err, &stalled) && !l.mintInterrupted(obj) {
+				// Nothing is being minted until the user acts.
+				reconcile.Delete(obj, tokensv1alpha1.IssuingCondition)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// loadIssuer resolves the issuer and refuses, before any remote call, a token
+// it cannot or may not mint. Stalls with IssuerMismatch, PolicyViolation or
+// NamespaceNotAllowed; waits while the issuer is missing.
+func (l lifecycle[T, M]) loadIssuer(ctx context.Context, obj T, st *tokenState) error {
+	issuer, err := resolveIssuer(ctx, l.client, obj.GetNamespace(), obj.GetIssuerRef())
+	if err != nil {
+		return err
+	}
+	st.issuer = issuer
+	st.maxAge, err = l.kind.checkIssuer(obj, issuer)
+	return err
+}
+
+// loadSecret reads the Secret at spec.secret.name from the cache.
+func (l lifecycle[T, M]) loadSecret(ctx context.Context, obj T, st *tokenState) error {
+	name := obj.GetSecretTemplate().Name
+	secret := &corev1.Secret{}
+	err := l.client.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		st.secret = nil
+	case err != nil:
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
+	default:
+		st.secret = secret
+	}
+	return nil
+}
+
+// recoverMint finishes a mint that a crash or a lost reply interrupted, for the
+// kinds that can find its token again: the token is committed when its Secret
+// holds it, and otherwise the kind has removed it.
+func (l lifecycle[T, M]) recoverMint(ctx context.Context, obj T, st *tokenState) error {
+	recoverer, ok := l.kind.(mintRecoverer[T, M])
+	if !ok || !recoverer.mintInterrupted(obj) {
+		return nil
+	}
+	found, err := recoverer.recoverMint(ctx, obj, st)
+	if err != nil || found == nil {
+		return err
+	}
+	return l.commit(ctx, obj, st, found.token, found.secretName, issuingDecision(obj))
+}
+
+// mintInterrupted tells whether obj records a mint in flight.
+func (l lifecycle[T, M]) mintInterrupted(obj T) bool {
+	recoverer, ok := l.kind.(mintRecoverer[T, M])
+	return ok && recoverer.mintInterrupted(obj)
+}
+
+// reconcileToken mints a new token when a trigger of the rotation chain hits, or
+// else updates the current one in place where the kind can. Sets Issuing while a
+// mint is under way; removes it when none is due.
+func (l lifecycle[T, M]) reconcileToken(ctx context.Context, obj T, st *tokenState) error {
+	in := l.kind.rotationInput(obj, st.secret, l.clock.Now(), st.maxAge)
+	if why, hit := l.kind.rotationChain().Evaluate(in); hit {
+		return l.mint(ctx, obj, st, why)
+	}
+	reconcile.Delete(obj, tokensv1alpha1.IssuingCondition)
+	updater, ok := l.kind.(inPlaceUpdater[T])
+	if !ok {
+		return nil
+	}
+	remint, err := updater.updateInPlace(ctx, obj, st)
+	if err != nil || remint == nil {
+		return err
+	}
+	return l.mint(ctx, obj, st, *remint)
+}
+
+// reconcileSecret rewrites the Secret when its format, labels, annotations or
+// derived keys no longer match the spec, from the token it holds. It writes
+// nothing otherwise, nor after a mint, which has just written it.
+func (l lifecycle[T, M]) reconcileSecret(ctx context.Context, obj T, st *tokenState) error {
+	if st.secretWritten {
+		return nil
+	}
+	desired := l.kind.keptSecret(obj, st)
+	if desired == nil {
+		return nil
+	}
+	return st.secrets.write(ctx, obj, desired)
+}
+
+// revokeDue revokes the replaced tokens whose overlap has passed, for the kinds
+// that can revoke.
+func (l lifecycle[T, M]) revokeDue(ctx context.Context, obj T, st *tokenState) error {
+	r, ok := l.kind.(revoker[T])
+	if !ok {
+		return nil
+	}
+	next, err := r.revokeDue(ctx, obj, st)
+	st.nextRevoke = next
+	return err
+}
+
+// scheduleRenewal records the renewal time and when to look again: at the
+// renewal, or when the next replaced token is due for revocation.
+func (l lifecycle[T, M]) scheduleRenewal(_ context.Context, obj T, st *tokenState) error {
+	status := obj.GetTokenStatus()
+	at, requeue := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.clock.Now())
+	st.requeue = reconcile.LowestRequeue(requeue, st.nextRevoke)
+	st.ready = l.kind.readyMessage(obj)
+	status.RenewalTime = nil
+	if !at.IsZero() {
+		status.RenewalTime = &metav1.Time{Time: at}
+		st.ready += ", renews at " + at.UTC().Format(time.RFC3339)
+	}
+	return nil
+}
+
+// addFinalizer adds the kind's finalizer and writes it at once, before anything
+// is minted that deleting the token would have to revoke.
+func (l lifecycle[T, M]) addFinalizer(ctx context.Context, obj T, st *tokenState, name string) error {
+	if controllerutil.ContainsFinalizer(obj, name) {
+		return nil
+	}
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	controllerutil.AddFinalizer(obj, name)
+	if err := l.client.Patch(ctx, obj, patch, client.FieldOwner(l.controller)); err != nil {
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to add the finalizer: %w", err))
+	}
+	st.patcher.Rebase(obj)
+	return nil
+}
+
+// reconcileDelete lets the kind clean up, then removes its finalizer so the
+// deletion goes on.
+func (l lifecycle[T, M]) reconcileDelete(ctx context.Context, obj T, st *tokenState, fin finalizer[T]) error {
+	if !controllerutil.ContainsFinalizer(obj, fin.finalizerName()) {
+		return nil
+	}
+	if err := fin.finalize(ctx, obj, st, l.recoverMint); err != nil {
+		return err
+	}
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	controllerutil.RemoveFinalizer(obj, fin.finalizerName())
+	if err := l.client.Patch(ctx, obj, patch, client.FieldOwner(l.controller)); err != nil {
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to remove the finalizer: %w", err))
+	}
+	return nil
+}

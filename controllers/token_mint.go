@@ -1,0 +1,97 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+	"github.com/tokenoperator/token-operator/internal/rotation"
+)
+
+// The minting protocol, the same for every kind (docs/architecture.md explains
+// why it never leaves an orphan token). Each step leaves a state the next
+// reconcile can finish, whatever the point at which the process dies:
+//  1. the Secret is checked to be ours, so nothing is minted that cannot be
+//     written;
+//  2. intent: Issuing, and the kind's part of the intent (the marker of an AWX
+//     token), are written under an optimistic lock, so a stale cache never mints;
+//  3. the token is minted;
+//  4. the Secret gets it;
+//  5. commit: status records the new token; the previous one waits for
+//     revocation where the kind can revoke.
+
+// mint replaces the current token (if any) with a new one, for the reason why.
+func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why rotation.Decision) error {
+	secretName := obj.GetSecretTemplate().Name
+	if _, err := st.secrets.claimable(ctx, obj, secretName); err != nil {
+		return err
+	}
+	if preparer, ok := l.kind.(mintPreparer[T]); ok {
+		if err := preparer.prepareMint(ctx, obj, st); err != nil {
+			return err
+		}
+	}
+	reconcile.MarkTrue(obj, tokensv1alpha1.IssuingCondition, why.Reason, why.Message)
+	intentWritten := st.patcher.Changed(obj)
+	if err := st.patcher.Patch(ctx, obj); err != nil {
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to record the intent to mint (will retry): %w", err))
+	}
+	// An intent equal to the one already recorded writes nothing, so no lock
+	// checked the cache: a token minted from a stale spec may not be revocable.
+	if !intentWritten {
+		if err := ensureCurrent(ctx, l.apiReader, obj); err != nil {
+			return err
+		}
+	}
+	minted, err := l.kind.mint(ctx, obj, st)
+	if err != nil {
+		return err
+	}
+	if err := st.secrets.write(ctx, obj, l.kind.secretFor(obj, st, minted)); err != nil {
+		return err
+	}
+	st.secretWritten = true
+	return l.commit(ctx, obj, st, minted, secretName, why)
+}
+
+// commit makes minted, held by Secret secretName, the current token: the Secret
+// that held the previous one under another name is deleted, status records the
+// new token, and an Issued or Rotated event carries the trigger.
+func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, minted M, secretName string, why rotation.Decision) error {
+	status := obj.GetTokenStatus()
+	if err := st.secrets.leaveOldSecret(ctx, obj, status.SecretName, secretName); err != nil {
+		return err
+	}
+	event := l.kind.commit(obj, st, minted)
+	status.SecretName = secretName
+	status.Revision++
+	status.LastHandledRotateAt = obj.GetAnnotations()[tokensv1alpha1.RotateAnnotation]
+	reconcile.Delete(obj, tokensv1alpha1.IssuingCondition)
+	if err := st.patcher.Patch(ctx, obj); err != nil {
+		return reconcile.Fail(reconcile.FailedReason,
+			fmt.Errorf("failed to record %s (the next reconcile finishes the mint): %w", event.subject, err))
+	}
+	reason := tokensv1alpha1.RotatedReason
+	if event.first {
+		reason = tokensv1alpha1.IssuedReason
+	}
+	note := event.note
+	if why.Reason != "" {
+		note += " (" + why.Reason + ")"
+	}
+	l.recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Mint", "%s", note)
+	return nil
+}
+
+// issuingDecision is the trigger an interrupted mint recorded in its Issuing
+// condition; empty when there is none.
+func issuingDecision(obj tokenObject) rotation.Decision {
+	if c := meta.FindStatusCondition(obj.GetConditions(), tokensv1alpha1.IssuingCondition); c != nil {
+		return rotation.Decision{Reason: c.Reason, Message: c.Message}
+	}
+	return rotation.Decision{}
+}
