@@ -2,10 +2,7 @@ package controllers
 
 import (
 	"context"
-	"time"
 
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,13 +24,7 @@ const DeviceAccessTokenControllerName = "deviceaccesstoken-controller"
 // in a Secret. DeviceHive cannot revoke a token, so there is no finalizer: the
 // Secret goes with its owner, and a replaced pair lives until it expires.
 type DeviceAccessTokenReconciler struct {
-	client.Client
-	// APIReader reads what the cache does not hold: the issuer's Secrets and
-	// Secrets the operator does not own.
-	APIReader     client.Reader
-	Recorder      events.EventRecorder
-	Clock         clock.PassiveClock
-	RemoteTimeout time.Duration
+	TokenDeps
 	// OperatorNamespace holds the Secrets that ClusterTokenIssuers name; a
 	// TokenIssuer's Secrets live in its own namespace.
 	OperatorNamespace string
@@ -41,23 +32,14 @@ type DeviceAccessTokenReconciler struct {
 
 // Reconcile runs the token lifecycle (token_lifecycle.go) for a DeviceAccessToken.
 func (r *DeviceAccessTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return lifecycle[*tokensv1alpha1.DeviceAccessToken, deviceTokenPair]{
-		tokenDeps: tokenDeps{client: r.Client, apiReader: r.APIReader, recorder: r.Recorder, clock: r.Clock,
-			controller: DeviceAccessTokenControllerName, kindName: "DeviceAccessToken"},
-		kind: &deviceAccessTokenKind{r: r},
-	}.reconcile(ctx, req)
+	return lifecycle[*tokensv1alpha1.DeviceAccessToken, deviceTokenPair]{r.TokenDeps, DeviceAccessTokenControllerName, "DeviceAccessToken", &deviceAccessTokenKind{r: r}}.reconcile(ctx, req)
 }
 
 // SetupWithManager registers the controller (see tokenController); the
 // credentials Secrets it watches are those its issuers name.
 func (r *DeviceAccessTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int, credentials cache.Cache) error {
-	return tokenController{
-		name:        DeviceAccessTokenControllerName,
-		token:       &tokensv1alpha1.DeviceAccessToken{},
-		list:        &tokensv1alpha1.DeviceAccessTokenList{},
-		credentials: credentialsSource(credentials, r.tokensUsingIssuerSecret),
-		concurrency: concurrency,
-	}.setup(mgr, r)
+	return tokenController{DeviceAccessTokenControllerName, &tokensv1alpha1.DeviceAccessToken{}, &tokensv1alpha1.DeviceAccessTokenList{},
+		credentialsSource(credentials, r.tokensUsingIssuerSecret), concurrency}.setup(mgr, r)
 }
 
 // tokensUsingIssuerSecret lists the DeviceAccessTokens whose issuer reads a Secret

@@ -7,9 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
-	"github.com/tokenoperator/token-operator/internal/reconcile"
 	"github.com/tokenoperator/token-operator/internal/rotation"
-	"github.com/tokenoperator/token-operator/internal/schedule"
 )
 
 // deviceAccessTokenKind plugs DeviceAccessTokens into the token lifecycle.
@@ -24,17 +22,10 @@ func (k *deviceAccessTokenKind) newObject() *tokensv1alpha1.DeviceAccessToken {
 	return &tokensv1alpha1.DeviceAccessToken{}
 }
 
-// checkIssuer refuses an issuer without a deviceHive block, and a token its
-// policy does not allow or whose rights DeviceHive would widen.
-func (k *deviceAccessTokenKind) checkIssuer(dat *tokensv1alpha1.DeviceAccessToken, issuer resolvedIssuer) (time.Duration, error) {
-	if issuer.spec.DeviceHive == nil {
-		return 0, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
-			fmt.Errorf("%s has no deviceHive block: a DeviceAccessToken needs a DeviceHive issuer", issuer))
-	}
-	if err := checkDeviceAccessTokenPolicy(dat, issuer); err != nil {
-		return 0, reconcile.Stall(tokensv1alpha1.PolicyViolationReason, err)
-	}
-	return schedule.EffectiveMaxAge(dat.Spec.Rotation, nil), nil
+func (k *deviceAccessTokenKind) issuerBlock() string { return issuerBlockDeviceHive }
+
+func (k *deviceAccessTokenKind) checkPolicy(dat *tokensv1alpha1.DeviceAccessToken, issuer resolvedIssuer) error {
+	return checkDeviceAccessTokenPolicy(dat, issuer)
 }
 
 func (k *deviceAccessTokenKind) rotationChain() rotation.Chain { return rotation.DeviceAccessToken }

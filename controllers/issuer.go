@@ -31,6 +31,23 @@ func (i resolvedIssuer) policy() tokensv1alpha1.IssuerPolicy {
 	return *i.spec.Policy
 }
 
+// The blocks of an issuer, each of which mints one kind of token.
+const (
+	issuerBlockAWX        = "awx"
+	issuerBlockDeviceHive = "deviceHive"
+)
+
+// block names the block the issuer has; empty for neither.
+func (i resolvedIssuer) block() string {
+	switch {
+	case i.spec.AWX != nil:
+		return issuerBlockAWX
+	case i.spec.DeviceHive != nil:
+		return issuerBlockDeviceHive
+	}
+	return ""
+}
+
 func (i resolvedIssuer) String() string {
 	return fmt.Sprintf("%s %q", i.ref.Kind, i.ref.Name)
 }

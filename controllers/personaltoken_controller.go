@@ -2,10 +2,7 @@ package controllers
 
 import (
 	"context"
-	"time"
 
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,21 +26,12 @@ const (
 
 // PersonalTokenReconciler keeps an AWX personal access token alive in a Secret.
 type PersonalTokenReconciler struct {
-	client.Client
-	// APIReader reads what the cache does not hold: Secrets the operator does not own.
-	APIReader     client.Reader
-	Recorder      events.EventRecorder
-	Clock         clock.PassiveClock
-	RemoteTimeout time.Duration
+	TokenDeps
 }
 
 // Reconcile runs the token lifecycle (token_lifecycle.go) for a PersonalToken.
 func (r *PersonalTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return lifecycle[*tokensv1alpha1.PersonalToken, personalTokenMint]{
-		tokenDeps: tokenDeps{client: r.Client, apiReader: r.APIReader, recorder: r.Recorder, clock: r.Clock,
-			controller: PersonalTokenControllerName, kindName: "PersonalToken"},
-		kind: &personalTokenKind{r: r},
-	}.reconcile(ctx, req)
+	return lifecycle[*tokensv1alpha1.PersonalToken, personalTokenMint]{r.TokenDeps, PersonalTokenControllerName, "PersonalToken", &personalTokenKind{r: r}}.reconcile(ctx, req)
 }
 
 // credentialsRefIndex indexes PersonalTokens by the name of their credentials Secret.
@@ -58,13 +46,8 @@ func (r *PersonalTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency
 		}); err != nil {
 		return err
 	}
-	return tokenController{
-		name:        PersonalTokenControllerName,
-		token:       &tokensv1alpha1.PersonalToken{},
-		list:        &tokensv1alpha1.PersonalTokenList{},
-		credentials: credentialsSource(credentials, r.tokensUsingCredentials),
-		concurrency: concurrency,
-	}.setup(mgr, r)
+	return tokenController{PersonalTokenControllerName, &tokensv1alpha1.PersonalToken{}, &tokensv1alpha1.PersonalTokenList{},
+		credentialsSource(credentials, r.tokensUsingCredentials), concurrency}.setup(mgr, r)
 }
 
 // tokensUsingCredentials lists the PersonalTokens that read a credentials Secret.

@@ -7,9 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
-	"github.com/tokenoperator/token-operator/internal/reconcile"
 	"github.com/tokenoperator/token-operator/internal/rotation"
-	"github.com/tokenoperator/token-operator/internal/schedule"
 )
 
 // personalTokenKind plugs PersonalTokens into the token lifecycle. It serves one
@@ -23,21 +21,10 @@ func (k *personalTokenKind) newObject() *tokensv1alpha1.PersonalToken {
 	return &tokensv1alpha1.PersonalToken{}
 }
 
-// checkIssuer refuses an issuer without an awx block and a token its policy does
-// not allow; the issuer's policy.maxAge caps the token's.
-func (k *personalTokenKind) checkIssuer(pt *tokensv1alpha1.PersonalToken, issuer resolvedIssuer) (time.Duration, error) {
-	if issuer.spec.AWX == nil {
-		return 0, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
-			fmt.Errorf("%s has no awx block: a PersonalToken needs an AWX issuer", issuer))
-	}
-	if err := checkPersonalTokenPolicy(pt, issuer); err != nil {
-		return 0, reconcile.Stall(tokensv1alpha1.PolicyViolationReason, err)
-	}
-	var policyMaxAge *time.Duration
-	if p := issuer.policy(); p.MaxAge != nil {
-		policyMaxAge = &p.MaxAge.Duration
-	}
-	return schedule.EffectiveMaxAge(pt.Spec.Rotation, policyMaxAge), nil
+func (k *personalTokenKind) issuerBlock() string { return issuerBlockAWX }
+
+func (k *personalTokenKind) checkPolicy(pt *tokensv1alpha1.PersonalToken, issuer resolvedIssuer) error {
+	return checkPersonalTokenPolicy(pt, issuer)
 }
 
 func (k *personalTokenKind) rotationChain() rotation.Chain { return rotation.PersonalToken }

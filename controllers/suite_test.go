@@ -2,17 +2,14 @@ package controllers
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"testing"
-
 	"strings"
+	"testing"
 
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -76,36 +73,6 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	return code
-}
-
-// findLeaks searches every log line and event of the suite (those recorded by
-// hand-driven reconciles and those in the API server) for every token value the
-// test servers issued.
-func findLeaks() []string {
-	var list eventsv1.EventList
-	if err := k8sClient.List(ctx, &list); err != nil {
-		return []string{fmt.Sprintf("failed to list events: %v", err)}
-	}
-	leakMu.Lock()
-	defer leakMu.Unlock()
-	texts := append([]string{logSink.String()}, eventNotes...)
-	for _, ev := range list.Items {
-		texts = append(texts, ev.Note)
-	}
-	// A full run mints tokens; recording none would make the check prove nothing.
-	// A run filtered with -run may legitimately mint none.
-	if len(tokenValues) == 0 && flag.Lookup("test.run").Value.String() == "" {
-		return []string{"no token value was recorded: the leak check would prove nothing"}
-	}
-	var leaks []string
-	for value := range tokenValues {
-		for _, text := range texts {
-			if strings.Contains(text, value) {
-				leaks = append(leaks, fmt.Sprintf("a token value appears in: %.200s", text))
-			}
-		}
-	}
-	return leaks
 }
 
 // newNamespace creates a namespace of the test's own: envtest cannot delete

@@ -26,10 +26,11 @@ type tokenObject interface {
 type tokenKind[T tokenObject, M any] interface {
 	// newObject returns an empty object of the kind, to read into.
 	newObject() T
-	// checkIssuer refuses, before any remote call, an issuer that mints another
-	// kind of token and a token its policy does not allow; it returns the
-	// effective maxAge.
-	checkIssuer(obj T, issuer resolvedIssuer) (maxAge time.Duration, err error)
+	// issuerBlock names the block of an issuer that mints this kind.
+	issuerBlock() string
+	// checkPolicy refuses, before any remote call, a token that asks for more
+	// than its issuer's policy allows; the message names the field.
+	checkPolicy(obj T, issuer resolvedIssuer) error
 	// rotationInput gathers what the rotation chain looks at.
 	rotationInput(obj T, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input
 	// rotationChain is the kind's ordered list of triggers.

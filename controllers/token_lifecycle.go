@@ -20,14 +20,16 @@ import (
 	"github.com/tokenoperator/token-operator/internal/schedule"
 )
 
-// tokenDeps are what the lifecycle of every token kind needs.
-type tokenDeps struct {
-	client     client.Client
-	apiReader  client.Reader // reads what the cache does not hold
-	recorder   events.EventRecorder
-	clock      clock.PassiveClock
-	controller string // the controller's name: field owner of its writes
-	kindName   string // the token kind, in messages
+// TokenDeps are what every token reconciler is given.
+type TokenDeps struct {
+	client.Client
+	// APIReader reads what the cache does not hold: Secrets the operator does not
+	// own, and objects that must be read as the API server has them now.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
+	// RemoteTimeout bounds each call to a remote system.
+	RemoteTimeout time.Duration
 }
 
 // lifecycle drives one token of any kind through its life, one reconcile at a
@@ -36,14 +38,16 @@ type tokenDeps struct {
 // in place → keep the Secret as the spec says → revoke what is due → schedule the
 // renewal. The outcome is recorded in one status patch.
 type lifecycle[T tokenObject, M any] struct {
-	tokenDeps
-	kind tokenKind[T, M]
+	TokenDeps
+	controller string // the controller's name: field owner of its writes
+	kindName   string // the token kind, in messages
+	kind       tokenKind[T, M]
 }
 
 // reconcile runs the lifecycle for the token req names.
 func (l lifecycle[T, M]) reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	obj := l.kind.newObject()
-	if err := l.client.Get(ctx, req.NamespacedName, obj); err != nil {
+	if err := l.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	fin, finalizes := l.kind.(finalizer[T])
@@ -52,11 +56,11 @@ func (l lifecycle[T, M]) reconcile(ctx context.Context, req ctrl.Request) (resul
 		return ctrl.Result{}, nil
 	}
 	st := &tokenState{
-		patcher: reconcile.NewStatusPatcher(l.client, l.controller, obj),
-		secrets: secretWriter{client: l.client, reader: l.apiReader, fieldOwner: l.controller, kind: l.kindName},
+		patcher: reconcile.NewStatusPatcher(l.Client, l.controller, obj),
+		secrets: secretWriter{client: l.Client, reader: l.APIReader, fieldOwner: l.controller, kind: l.kindName},
 	}
 	defer func() {
-		result, retErr = finishReconcile(ctx, obj, st.patcher, l.recorder, l.clock,
+		result, retErr = finishReconcile(ctx, obj, st.patcher, l.Recorder, l.Clock,
 			outcome{err: retErr, ready: st.ready, requeue: st.requeue})
 	}()
 
@@ -91,20 +95,31 @@ func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
 // it cannot or may not mint. Stalls with IssuerMismatch, PolicyViolation or
 // NamespaceNotAllowed; waits while the issuer is missing.
 func (l lifecycle[T, M]) loadIssuer(ctx context.Context, obj T, st *tokenState) error {
-	issuer, err := resolveIssuer(ctx, l.client, obj.GetNamespace(), obj.GetIssuerRef())
+	issuer, err := resolveIssuer(ctx, l.Client, obj.GetNamespace(), obj.GetIssuerRef())
 	if err != nil {
 		return err
 	}
 	st.issuer = issuer
-	st.maxAge, err = l.kind.checkIssuer(obj, issuer)
-	return err
+	if block := l.kind.issuerBlock(); issuer.block() != block {
+		return reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
+			fmt.Errorf("%s has no %s block: a %s needs an issuer with one", issuer, block, l.kindName))
+	}
+	if err := l.kind.checkPolicy(obj, issuer); err != nil {
+		return reconcile.Stall(tokensv1alpha1.PolicyViolationReason, err)
+	}
+	var policyMaxAge *time.Duration
+	if p := issuer.policy(); p.MaxAge != nil {
+		policyMaxAge = &p.MaxAge.Duration
+	}
+	st.maxAge = schedule.EffectiveMaxAge(obj.GetRotation(), policyMaxAge)
+	return nil
 }
 
 // loadSecret reads the Secret at spec.secret.name from the cache.
 func (l lifecycle[T, M]) loadSecret(ctx context.Context, obj T, st *tokenState) error {
 	name := obj.GetSecretTemplate().Name
 	secret := &corev1.Secret{}
-	err := l.client.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}, secret)
+	err := l.Client.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}, secret)
 	switch {
 	case apierrors.IsNotFound(err):
 		st.secret = nil
@@ -141,7 +156,7 @@ func (l lifecycle[T, M]) mintInterrupted(obj T) bool {
 // else updates the current one in place where the kind can. Sets Issuing while a
 // mint is under way; removes it when none is due.
 func (l lifecycle[T, M]) reconcileToken(ctx context.Context, obj T, st *tokenState) error {
-	in := l.kind.rotationInput(obj, st.secret, l.clock.Now(), st.maxAge)
+	in := l.kind.rotationInput(obj, st.secret, l.Clock.Now(), st.maxAge)
 	if why, hit := l.kind.rotationChain().Evaluate(in); hit {
 		return l.mint(ctx, obj, st, why)
 	}
@@ -187,7 +202,7 @@ func (l lifecycle[T, M]) revokeDue(ctx context.Context, obj T, st *tokenState) e
 // renewal, or when the next replaced token is due for revocation.
 func (l lifecycle[T, M]) scheduleRenewal(_ context.Context, obj T, st *tokenState) error {
 	status := obj.GetTokenStatus()
-	at, requeue := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.clock.Now())
+	at, requeue := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.Clock.Now())
 	st.requeue = reconcile.LowestRequeue(requeue, st.nextRevoke)
 	st.ready = l.kind.readyMessage(obj)
 	status.RenewalTime = nil
@@ -206,7 +221,7 @@ func (l lifecycle[T, M]) addFinalizer(ctx context.Context, obj T, st *tokenState
 	}
 	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
 	controllerutil.AddFinalizer(obj, name)
-	if err := l.client.Patch(ctx, obj, patch, client.FieldOwner(l.controller)); err != nil {
+	if err := l.Client.Patch(ctx, obj, patch, client.FieldOwner(l.controller)); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to add the finalizer: %w", err))
 	}
 	st.patcher.Rebase(obj)
@@ -224,7 +239,7 @@ func (l lifecycle[T, M]) reconcileDelete(ctx context.Context, obj T, st *tokenSt
 	}
 	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
 	controllerutil.RemoveFinalizer(obj, fin.finalizerName())
-	if err := l.client.Patch(ctx, obj, patch, client.FieldOwner(l.controller)); err != nil {
+	if err := l.Client.Patch(ctx, obj, patch, client.FieldOwner(l.controller)); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to remove the finalizer: %w", err))
 	}
 	return nil

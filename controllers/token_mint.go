@@ -43,7 +43,7 @@ func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why ro
 	// An intent equal to the one already recorded writes nothing, so no lock
 	// checked the cache: a token minted from a stale spec may not be revocable.
 	if !intentWritten {
-		if err := ensureCurrent(ctx, l.apiReader, obj); err != nil {
+		if err := ensureCurrent(ctx, l.APIReader, obj); err != nil {
 			return err
 		}
 	}
@@ -83,7 +83,7 @@ func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, mint
 	if why.Reason != "" {
 		note += " (" + why.Reason + ")"
 	}
-	l.recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Mint", "%s", note)
+	l.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Mint", "%s", note)
 	return nil
 }
 

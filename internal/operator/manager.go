@@ -80,23 +80,16 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := (&controllers.PersonalTokenReconciler{
-		Client:        mgr.GetClient(),
-		APIReader:     mgr.GetAPIReader(),
-		Recorder:      mgr.GetEventRecorder(controllers.PersonalTokenControllerName),
-		Clock:         clock.RealClock{},
-		RemoteTimeout: o.RemoteTimeout,
-	}).SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
+	deps := func(controller string) controllers.TokenDeps {
+		return controllers.TokenDeps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+			Recorder: mgr.GetEventRecorder(controller), Clock: clock.RealClock{}, RemoteTimeout: o.RemoteTimeout}
+	}
+	if err := (&controllers.PersonalTokenReconciler{TokenDeps: deps(controllers.PersonalTokenControllerName)}).
+		SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
 		return nil, err
 	}
-	if err := (&controllers.DeviceAccessTokenReconciler{
-		Client:            mgr.GetClient(),
-		APIReader:         mgr.GetAPIReader(),
-		Recorder:          mgr.GetEventRecorder(controllers.DeviceAccessTokenControllerName),
-		Clock:             clock.RealClock{},
-		RemoteTimeout:     o.RemoteTimeout,
-		OperatorNamespace: o.OperatorNamespace,
-	}).SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
+	if err := (&controllers.DeviceAccessTokenReconciler{TokenDeps: deps(controllers.DeviceAccessTokenControllerName),
+		OperatorNamespace: o.OperatorNamespace}).SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

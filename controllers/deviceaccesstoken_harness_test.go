@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -31,11 +30,9 @@ import (
 // for it: "dh-offline" (signs with the server's JWT secret) and "dh-api" (mints
 // with /token/create, logged in as the admin).
 type datEnv struct {
-	t     *testing.T
-	ns    string
-	dh    *dhtest.Server
-	url   string                  // what the issuers name: a recording proxy in front of dh
-	clock *clocktesting.FakeClock // manual mode only
+	tokenEnv
+	dh  *dhtest.Server
+	url string // what the issuers name: a recording proxy in front of dh
 }
 
 const (
@@ -59,7 +56,7 @@ func newDATEnv(t *testing.T, fake *clocktesting.FakeClock) *datEnv {
 	if fake != nil {
 		opts.Clock = fake
 	}
-	e := &datEnv{t: t, ns: newNamespace(t), dh: dhtest.NewServer(t, opts), clock: fake}
+	e := &datEnv{tokenEnv: newTokenEnv(t, fake), dh: dhtest.NewServer(t, opts)}
 	e.url = recordingProxy(t, e.dh.URL(), nil)
 	rememberDeviceHiveValues(dhJWTSecret, dhAdminPassword)
 	t.Cleanup(e.rememberSecretValues)
@@ -95,13 +92,6 @@ func (e *datEnv) issuer(name string, dh tokensv1alpha1.DeviceHiveIssuer, policy 
 	})
 }
 
-func (e *datEnv) create(obj client.Object) {
-	e.t.Helper()
-	if err := k8sClient.Create(ctx, obj); err != nil {
-		e.t.Fatalf("failed to create %T %s: %v", obj, obj.GetName(), err)
-	}
-}
-
 // deviceAccessToken creates a DeviceAccessToken of issuer for the client user:
 // GetDevice and GetDeviceNotification on networks 1 and 3, every device type,
 // 30m / 168h, in the Secret <name>-dh, after mutate.
@@ -132,40 +122,20 @@ func (e *datEnv) deviceAccessToken(name, issuer string, mutate func(*tokensv1alp
 // The namespace doubles as the operator's, for ClusterTokenIssuers' Secrets.
 func (e *datEnv) startManager() (stop func()) {
 	return startTestManager(e.t, e.ns, func(mgr ctrl.Manager, credentials cache.Cache) error {
-		r := &DeviceAccessTokenReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-			Recorder: mgr.GetEventRecorder(DeviceAccessTokenControllerName), Clock: e.passiveClock(),
-			RemoteTimeout: 5 * time.Second, OperatorNamespace: e.ns}
+		r := &DeviceAccessTokenReconciler{TokenDeps: e.managerDeps(mgr, DeviceAccessTokenControllerName), OperatorNamespace: e.ns}
 		return r.SetupWithManager(mgr, 2, credentials)
 	})
 }
 
-func (e *datEnv) passiveClock() clock.PassiveClock {
-	if e.clock != nil {
-		return e.clock
-	}
-	return clock.RealClock{}
-}
-
-// manualReconciler returns a reconciler to drive by hand with c (the real client,
-// possibly wrapped to inject failures or count writes) and the env's clock.
+// manualReconciler returns a reconciler to drive by hand with c.
 func (e *datEnv) manualReconciler(c client.Client) *DeviceAccessTokenReconciler {
-	return &DeviceAccessTokenReconciler{Client: c, APIReader: c, Recorder: capturingRecorder{},
-		Clock: e.passiveClock(), RemoteTimeout: 5 * time.Second, OperatorNamespace: e.ns}
-}
-
-// reconcile runs one reconcile of dat by hand.
-func (e *datEnv) reconcile(r *DeviceAccessTokenReconciler, dat *tokensv1alpha1.DeviceAccessToken) (ctrl.Result, error) {
-	return r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(dat)})
+	return &DeviceAccessTokenReconciler{TokenDeps: e.manualDeps(c), OperatorNamespace: e.ns}
 }
 
 // get reads dat afresh from the API server.
 func (e *datEnv) get(dat *tokensv1alpha1.DeviceAccessToken) *tokensv1alpha1.DeviceAccessToken {
 	e.t.Helper()
-	out := &tokensv1alpha1.DeviceAccessToken{}
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(dat), out); err != nil {
-		e.t.Fatalf("failed to read DeviceAccessToken %s: %v", dat.Name, err)
-	}
-	return out
+	return getToken(e.t, dat)
 }
 
 // waitReady waits until the controller reports dat Ready for its current generation.
@@ -193,17 +163,6 @@ func (e *datEnv) waitStalled(dat *tokensv1alpha1.DeviceAccessToken, reason strin
 	return ready
 }
 
-// secret reads a Secret afresh, and remembers the token values it holds for the
-// leak check; nil when it does not exist.
-func (e *datEnv) secret(name string) *corev1.Secret {
-	s := &corev1.Secret{}
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, s); err != nil {
-		return nil
-	}
-	rememberSecretTokens(s)
-	return s
-}
-
 // rememberSecretValues registers the token values of every Secret left in the
 // namespace.
 func (e *datEnv) rememberSecretValues() {
@@ -214,26 +173,6 @@ func (e *datEnv) rememberSecretValues() {
 	}
 	for i := range list.Items {
 		rememberSecretTokens(&list.Items[i])
-	}
-}
-
-// rememberSecretTokens registers the DeviceHive values a Secret may hold.
-func rememberSecretTokens(s *corev1.Secret) {
-	for _, key := range []string{deviceAccessTokenKey, deviceRefreshTokenKey, "password", "secret"} {
-		if v := s.Data[key]; len(v) > 0 {
-			rememberDeviceHiveValues(string(v))
-		}
-	}
-}
-
-// rememberDeviceHiveValues registers values for the suite's leak check.
-func rememberDeviceHiveValues(values ...string) {
-	leakMu.Lock()
-	defer leakMu.Unlock()
-	for _, v := range values {
-		if v != "" {
-			tokenValues[v] = true
-		}
 	}
 }
 
