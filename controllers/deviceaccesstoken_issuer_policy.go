@@ -10,10 +10,10 @@ import (
 	"github.com/tokenoperator/token-operator/internal/devicehive"
 )
 
-// checkDeviceAccessTokenPolicy refuses a DeviceAccessToken that asks for more than
+// checkPolicy refuses a DeviceAccessToken that asks for more than
 // its issuer allows, or whose rights DeviceHive would silently widen. It runs
 // before any remote call or signature; the message names the offending field.
-func checkDeviceAccessTokenPolicy(dat *tokensv1alpha1.DeviceAccessToken, issuer resolvedIssuer) error {
+func (k *deviceAccessTokenKind) checkPolicy(dat *tokensv1alpha1.DeviceAccessToken, issuer resolvedIssuer) error {
 	spec := dat.Spec
 	policy := issuer.policy()
 	for _, action := range spec.Actions {

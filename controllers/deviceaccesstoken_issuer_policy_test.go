@@ -28,7 +28,7 @@ func baseDeviceAccessToken() *tokensv1alpha1.DeviceAccessToken {
 	}
 }
 
-func Test_checkDeviceAccessTokenPolicy(t *testing.T) {
+func Test_deviceAccessTokenKind_checkPolicy(t *testing.T) {
 	issuer := func(policy *tokensv1alpha1.IssuerPolicy) resolvedIssuer {
 		return resolvedIssuer{
 			ref:  tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.TokenIssuerKind, Name: "devicehive"},
@@ -118,7 +118,7 @@ func Test_checkDeviceAccessTokenPolicy(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(dat)
 			}
-			err := checkDeviceAccessTokenPolicy(dat, issuer(tt.policy))
+			err := (&deviceAccessTokenKind{}).checkPolicy(dat, issuer(tt.policy))
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("want allowed, got %v", err)

@@ -18,25 +18,11 @@ type deviceAccessTokenKind struct {
 	r *DeviceAccessTokenReconciler
 }
 
-func (k *deviceAccessTokenKind) newObject() *tokensv1alpha1.DeviceAccessToken {
-	return &tokensv1alpha1.DeviceAccessToken{}
-}
-
-func (k *deviceAccessTokenKind) issuerBlock() string { return issuerBlockDeviceHive }
-
-func (k *deviceAccessTokenKind) checkPolicy(dat *tokensv1alpha1.DeviceAccessToken, issuer resolvedIssuer) error {
-	return checkDeviceAccessTokenPolicy(dat, issuer)
-}
-
 func (k *deviceAccessTokenKind) rotationChain() rotation.Chain { return rotation.DeviceAccessToken }
 
-func (k *deviceAccessTokenKind) rotationInput(dat *tokensv1alpha1.DeviceAccessToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
-	return deviceAccessTokenRotationInput(dat, secret, now, maxAge)
-}
-
-// deviceAccessTokenRotationInput gathers what the rotation chain looks at: the
+// rotationInput gathers what the rotation chain looks at: the
 // rights and lifetimes of the pair the Secret holds, besides what every kind has.
-func deviceAccessTokenRotationInput(dat *tokensv1alpha1.DeviceAccessToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
+func (k *deviceAccessTokenKind) rotationInput(dat *tokensv1alpha1.DeviceAccessToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
 	s := dat.Status
 	in := rotationInputOf(dat, secret, now, maxAge)
 	in.Subject = fmt.Sprintf("pair %d", s.Revision)
@@ -71,6 +57,12 @@ func (k *deviceAccessTokenKind) readyMessage(dat *tokensv1alpha1.DeviceAccessTok
 	return fmt.Sprintf("pair %d for DeviceHive user %d is in Secret %q, access token expires at %s",
 		dat.Status.Revision, dat.Spec.UserID, dat.Spec.Secret.Name, dat.Status.ExpiresAt.UTC().Format(time.RFC3339))
 }
+
+func (k *deviceAccessTokenKind) newObject() *tokensv1alpha1.DeviceAccessToken {
+	return &tokensv1alpha1.DeviceAccessToken{}
+}
+
+func (k *deviceAccessTokenKind) issuerBlock() string { return issuerBlockDeviceHive }
 
 // wholeSeconds is a lifetime as a pair is minted with it: status times hold whole
 // seconds, so a pair is issued on a second and expires on one.

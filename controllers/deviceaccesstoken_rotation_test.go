@@ -178,7 +178,7 @@ func Test_deviceAccessTokenRotationChain(t *testing.T) {
 			if now.IsZero() {
 				now = issued.Add(time.Minute)
 			}
-			d, hit := rotation.DeviceAccessToken.Evaluate(deviceAccessTokenRotationInput(dat, secret, now, tt.maxAge))
+			d, hit := rotation.DeviceAccessToken.Evaluate((&deviceAccessTokenKind{}).rotationInput(dat, secret, now, tt.maxAge))
 			reason, message := d.Reason, d.Message
 			switch {
 			case tt.wantReason == "" && hit:

@@ -6,7 +6,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 )
@@ -48,18 +47,4 @@ func (r *PersonalTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency
 	}
 	return tokenController{PersonalTokenControllerName, &tokensv1alpha1.PersonalToken{}, &tokensv1alpha1.PersonalTokenList{},
 		credentialsSource(credentials, r.tokensUsingCredentials), concurrency}.setup(mgr, r)
-}
-
-// tokensUsingCredentials lists the PersonalTokens that read a credentials Secret.
-func (r *PersonalTokenReconciler) tokensUsingCredentials(ctx context.Context, namespace, name string) []ctrlreconcile.Request {
-	var tokens tokensv1alpha1.PersonalTokenList
-	if err := r.List(ctx, &tokens, client.InNamespace(namespace), client.MatchingFields{credentialsRefIndex: name}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the PersonalTokens of a credentials Secret", "secret", name)
-		return nil
-	}
-	requests := make([]ctrlreconcile.Request, 0, len(tokens.Items))
-	for _, pt := range tokens.Items {
-		requests = append(requests, ctrlreconcile.Request{NamespacedName: client.ObjectKeyFromObject(&pt)})
-	}
-	return requests
 }

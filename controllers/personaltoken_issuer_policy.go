@@ -7,9 +7,9 @@ import (
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 )
 
-// checkPersonalTokenPolicy refuses a PersonalToken that asks for more than its
+// checkPolicy refuses a PersonalToken that asks for more than its
 // AWX issuer allows. It runs before any remote call; the message names the field.
-func checkPersonalTokenPolicy(pt *tokensv1alpha1.PersonalToken, issuer resolvedIssuer) error {
+func (k *personalTokenKind) checkPolicy(pt *tokensv1alpha1.PersonalToken, issuer resolvedIssuer) error {
 	policy := issuer.policy()
 	if len(policy.AllowedScopes) > 0 {
 		for _, scope := range pt.Spec.Scopes {

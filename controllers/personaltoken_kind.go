@@ -23,18 +23,10 @@ func (k *personalTokenKind) newObject() *tokensv1alpha1.PersonalToken {
 
 func (k *personalTokenKind) issuerBlock() string { return issuerBlockAWX }
 
-func (k *personalTokenKind) checkPolicy(pt *tokensv1alpha1.PersonalToken, issuer resolvedIssuer) error {
-	return checkPersonalTokenPolicy(pt, issuer)
-}
-
 func (k *personalTokenKind) rotationChain() rotation.Chain { return rotation.PersonalToken }
 
+// rotationInput gathers what the rotation chain looks at.
 func (k *personalTokenKind) rotationInput(pt *tokensv1alpha1.PersonalToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
-	return personalTokenRotationInput(pt, secret, now, maxAge)
-}
-
-// personalTokenRotationInput gathers what the rotation chain looks at.
-func personalTokenRotationInput(pt *tokensv1alpha1.PersonalToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
 	_, holds := heldValue(secret, pt.Status.TokenID)
 	in := rotationInputOf(pt, secret, now, maxAge)
 	in.Subject = fmt.Sprintf("token %d", pt.Status.TokenID)

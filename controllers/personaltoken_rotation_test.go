@@ -129,7 +129,7 @@ func Test_personalTokenRotationChain(t *testing.T) {
 			if now.IsZero() {
 				now = issued.Add(time.Minute)
 			}
-			d, hit := rotation.PersonalToken.Evaluate(personalTokenRotationInput(pt, secret, now, maxAge))
+			d, hit := rotation.PersonalToken.Evaluate((&personalTokenKind{}).rotationInput(pt, secret, now, maxAge))
 			switch {
 			case tt.wantReason == "" && hit:
 				t.Fatalf("want no mint, got %s: %s", d.Reason, d.Message)
