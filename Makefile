@@ -3,9 +3,11 @@
 # Tools are pinned and installed into ./bin from the Go module proxy.
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.2
+GOTESTSUM_VERSION ?= v1.13.0
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+GOTESTSUM ?= $(LOCALBIN)/gotestsum-$(GOTESTSUM_VERSION)
 
 IMG ?= token-operator:dev
 GO_TEST_FLAGS ?=
@@ -52,9 +54,12 @@ vet: ## Run go vet.
 envtest: ## Build (once, then cached) the kube-apiserver, etcd and kubectl that tests run.
 	@hack/install-envtest-assets.sh >/dev/null
 
+# gotestsum prints a line per package and the output of failed tests only (with the
+# manager's and test servers' log lines of that test), then ends with the list of
+# failed tests.
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run every test against a real kube-apiserver and etcd.
-	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" go test ./... $(GO_TEST_FLAGS)
+test: manifests generate fmt vet envtest $(GOTESTSUM) ## Run every test against a real kube-apiserver and etcd.
+	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" $(GOTESTSUM) --format pkgname-and-test-fails --format-hide-empty-pkg --hide-summary=output -- ./... $(GO_TEST_FLAGS)
 
 .PHONY: bench
 bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256).
@@ -106,9 +111,13 @@ $(LOCALBIN):
 	mkdir -p $(LOCALBIN)
 
 $(CONTROLLER_GEN): | $(LOCALBIN)
-	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	GOBIN=$(LOCALBIN) hack/retry.sh go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(LOCALBIN)/controller-gen $@
 
 $(KUSTOMIZE): | $(LOCALBIN)
-	GOBIN=$(LOCALBIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	GOBIN=$(LOCALBIN) hack/retry.sh go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	mv $(LOCALBIN)/kustomize $@
+
+$(GOTESTSUM): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN) hack/retry.sh go install gotest.tools/gotestsum@$(GOTESTSUM_VERSION)
+	mv $(LOCALBIN)/gotestsum $@

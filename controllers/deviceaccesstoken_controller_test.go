@@ -17,6 +17,7 @@ import (
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/devicehive"
 	"github.com/tokenoperator/token-operator/internal/devicehive/dhtest"
+	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
 // expectPairWorks asserts that the Secret of dat holds an access token DeviceHive
@@ -187,7 +188,7 @@ func TestDeviceAccessTokenReconciler_RightsChangeMintsANewPairAtOnce(t *testing.
 	dat.Spec.NetworkIDs = []string{"1", "4"}
 	g.Expect(k8sClient.Patch(ctx, dat, patch)).To(Succeed())
 
-	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(30 * time.Second).Should(Equal(int64(2)))
+	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(testenv.Wait).Should(Equal(int64(2)))
 	changed := e.waitReady(dat)
 	e.expectPairWorks(changed)
 	g.Expect(e.dh.Check(oldAccess, "GetDeviceCommand", "1", "7")).NotTo(Succeed(), "the old pair keeps its old rights")
@@ -203,7 +204,7 @@ func TestDeviceAccessTokenReconciler_RightsChangeMintsANewPairAtOnce(t *testing.
 			}
 		}
 		g.Expect(notes).To(ContainElement(ContainSubstring("DeviceHive cannot revoke tokens")))
-	}).WithTimeout(30 * time.Second).Should(Succeed())
+	}).WithTimeout(testenv.Wait).Should(Succeed())
 }
 
 func TestDeviceAccessTokenReconciler_RotateAnnotation(t *testing.T) {
@@ -217,7 +218,7 @@ func TestDeviceAccessTokenReconciler_RotateAnnotation(t *testing.T) {
 	dat.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "2026-11-25T10:00:00Z"}
 	g.Expect(k8sClient.Patch(ctx, dat, patch)).To(Succeed())
 
-	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(30 * time.Second).Should(Equal(int64(2)))
+	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(testenv.Wait).Should(Equal(int64(2)))
 	rotated := e.waitReady(dat)
 	g.Expect(rotated.Status.LastHandledRotateAt).To(Equal("2026-11-25T10:00:00Z"))
 	e.expectPairWorks(rotated)
@@ -231,7 +232,7 @@ func TestDeviceAccessTokenReconciler_SecretDeletedMintsAnew(t *testing.T) {
 	e.expectPairWorks(dat)
 
 	g.Expect(k8sClient.Delete(ctx, e.secret("lost-dh"))).To(Succeed())
-	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(30 * time.Second).Should(Equal(int64(2)))
+	g.Eventually(func() int64 { return e.get(dat).Status.Revision }).WithTimeout(testenv.Wait).Should(Equal(int64(2)))
 	e.expectPairWorks(e.waitReady(dat))
 }
 

@@ -23,6 +23,7 @@ import (
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/devicehive/dhtest"
+	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
 // datEnv is one DeviceAccessToken test's world: its own namespace, a DeviceHive
@@ -159,7 +160,7 @@ func (e *datEnv) waitStalled(dat *tokensv1alpha1.DeviceAccessToken, reason strin
 		g.Expect(r.Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
 		ready = *r
-	}).WithTimeout(30 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
+	}).WithTimeout(testenv.Wait).WithPolling(50 * time.Millisecond).Should(Succeed())
 	return ready
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +14,7 @@ import (
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
+	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
 func TestPersonalTokenReconciler_IssuesAWorkingToken(t *testing.T) {
@@ -120,7 +120,7 @@ func TestPersonalTokenReconciler_RotateAnnotation(t *testing.T) {
 	pt.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "2026-11-25T10:00:00Z"}
 	g.Expect(k8sClient.Patch(ctx, pt, patch)).To(Succeed())
 
-	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(30 * time.Second).ShouldNot(Equal(first))
+	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(testenv.Wait).ShouldNot(Equal(first))
 	rotated := e.waitReady(pt)
 	g.Expect(rotated.Status.LastHandledRotateAt).To(Equal("2026-11-25T10:00:00Z"))
 	g.Expect(rotated.Status.Revision).To(Equal(int64(2)))
@@ -138,8 +138,8 @@ func TestPersonalTokenReconciler_SecretDeletedMintsAnew(t *testing.T) {
 	g.Expect(k8sClient.Delete(ctx, e.secret("lost-awx"))).To(Succeed())
 
 	// The value cannot be read back from AWX: a new token, and the old one revoked.
-	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(30 * time.Second).ShouldNot(Equal(first))
-	g.Eventually(func() int { return len(e.awx.LiveTokens(awxUser)) }).WithTimeout(30 * time.Second).Should(Equal(1))
+	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(testenv.Wait).ShouldNot(Equal(first))
+	g.Eventually(func() int { return len(e.awx.LiveTokens(awxUser)) }).WithTimeout(testenv.Wait).Should(Equal(1))
 	e.waitReady(pt)
 	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
 }
@@ -155,8 +155,8 @@ func TestPersonalTokenReconciler_SecretValueChangedByHandMintsAnew(t *testing.T)
 	secret.Data["CONTROLLER_OAUTH_TOKEN"] = []byte("pasted-by-hand")
 	g.Expect(k8sClient.Update(ctx, secret)).To(Succeed())
 
-	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(30 * time.Second).ShouldNot(Equal(first))
-	g.Eventually(func() int { return len(e.awx.LiveTokens(awxUser)) }).WithTimeout(30 * time.Second).Should(Equal(1))
+	g.Eventually(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(testenv.Wait).ShouldNot(Equal(first))
+	g.Eventually(func() int { return len(e.awx.LiveTokens(awxUser)) }).WithTimeout(testenv.Wait).Should(Equal(1))
 	e.waitReady(pt)
 	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
 }
@@ -170,7 +170,7 @@ func TestPersonalTokenReconciler_DeleteRevokes(t *testing.T) {
 	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{}))
-	}).WithTimeout(30 * time.Second).Should(BeTrue())
+	}).WithTimeout(testenv.Wait).Should(BeTrue())
 	g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty(), "the token is revoked at AWX")
 	g.Expect(e.secret("revoke-me-awx")).To(BeNil(), "no Secret is left holding a dead token")
 }
@@ -186,7 +186,7 @@ func TestPersonalTokenReconciler_DeleteRetains(t *testing.T) {
 	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{}))
-	}).WithTimeout(30 * time.Second).Should(BeTrue())
+	}).WithTimeout(testenv.Wait).Should(BeTrue())
 	g.Expect(e.awx.LiveTokens(awxUser)).To(HaveLen(1), "the token stays alive at AWX")
 	secret := e.secret("keep-me-awx")
 	g.Expect(secret).NotTo(BeNil())
@@ -206,7 +206,7 @@ func TestPersonalTokenReconciler_DeleteWithoutCredentialsCanBeReleased(t *testin
 	g.Eventually(func() string {
 		c := meta.FindStatusCondition(e.get(pt).Status.Conditions, tokensv1alpha1.ReadyCondition)
 		return c.Reason + ": " + c.Message
-	}).WithTimeout(30 * time.Second).Should(And(
+	}).WithTimeout(testenv.Wait).Should(And(
 		HavePrefix(tokensv1alpha1.RevocationBlockedReason),
 		ContainSubstring(tokensv1alpha1.ReleaseFinalizerAnnotation)))
 
@@ -215,7 +215,7 @@ func TestPersonalTokenReconciler_DeleteWithoutCredentialsCanBeReleased(t *testin
 	g.Expect(k8sClient.Patch(ctx, pt, patch)).To(Succeed())
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{}))
-	}).WithTimeout(30 * time.Second).Should(BeTrue())
+	}).WithTimeout(testenv.Wait).Should(BeTrue())
 }
 
 func TestPersonalTokenReconciler_WrongPasswordMintsNothingUntilFixed(t *testing.T) {
@@ -235,7 +235,7 @@ func TestPersonalTokenReconciler_WrongPasswordMintsNothingUntilFixed(t *testing.
 		g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.AuthenticationFailedReason))
 		g.Expect(ready.Message).To(ContainSubstring(`fix the credentials in Secret "bad-login"`))
-	}).WithTimeout(30 * time.Second).Should(Succeed())
+	}).WithTimeout(testenv.Wait).Should(Succeed())
 	g.Expect(e.awx.Calls("create")).To(Equal(0))
 	g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty())
 	g.Expect(e.secret("denied-awx")).To(BeNil())
@@ -278,7 +278,7 @@ func TestPersonalTokenReconciler_ClusterTokenIssuer(t *testing.T) {
 		g.Expect(ready).NotTo(BeNil())
 		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.NamespaceNotAllowedReason))
 		g.Expect(ready.Message).To(ContainSubstring("policy.allowedNamespaces"))
-	}).WithTimeout(30 * time.Second).Should(Succeed())
+	}).WithTimeout(testenv.Wait).Should(Succeed())
 	g.Expect(e.awx.Calls("create")).To(Equal(1), "only the served token was minted")
 }
 
@@ -300,7 +300,7 @@ func TestPersonalTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing.T) 
 		g.Expect(ready).NotTo(BeNil())
 		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.PolicyViolationReason))
 		g.Expect(ready.Message).To(ContainSubstring(`spec.scopes: "write" is not allowed`))
-	}).WithTimeout(30 * time.Second).Should(Succeed())
+	}).WithTimeout(testenv.Wait).Should(Succeed())
 	g.Expect(e.awx.TotalCalls()).To(Equal(0))
 }
 
@@ -318,7 +318,7 @@ func TestPersonalTokenReconciler_ForeignSecretStopsBeforeMinting(t *testing.T) {
 		ready := meta.FindStatusCondition(e.get(pt).Status.Conditions, tokensv1alpha1.ReadyCondition)
 		g.Expect(ready).NotTo(BeNil())
 		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.SecretConflictReason))
-	}).WithTimeout(30 * time.Second).Should(Succeed())
+	}).WithTimeout(testenv.Wait).Should(Succeed())
 	g.Expect(e.awx.Calls("create")).To(BeZero(), "nothing is minted for a Secret that cannot be written")
 	g.Expect(string(e.secret("taken-awx").Data["token"])).To(Equal("someone else's"))
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -23,6 +24,7 @@ import (
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
 // tokenEnv is what every token test's world has, whatever the kind: a namespace
@@ -32,10 +34,11 @@ type tokenEnv struct {
 	t     *testing.T
 	ns    string
 	clock *clocktesting.FakeClock // manual mode only
+	log   logr.Logger             // shown when the test fails, and kept for the leak check
 }
 
 func newTokenEnv(t *testing.T, fake *clocktesting.FakeClock) tokenEnv {
-	return tokenEnv{t: t, ns: newNamespace(t), clock: fake}
+	return tokenEnv{t: t, ns: newNamespace(t), clock: fake, log: testenv.Logger(t, syncWriter{})}
 }
 
 func (e *tokenEnv) create(obj client.Object) {
@@ -69,9 +72,10 @@ func (e *tokenEnv) manualDeps(c client.Client) TokenDeps {
 	return e.deps(c, c, capturingRecorder{})
 }
 
-// reconcile runs one reconcile of obj by hand.
+// reconcile runs one reconcile of obj by hand, logging to the test.
 func (e *tokenEnv) reconcile(r ctrlreconcile.Reconciler, obj client.Object) (ctrl.Result, error) {
-	return r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
+	logged := ctrl.LoggerInto(ctx, e.log)
+	return r.Reconcile(logged, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
 }
 
 // secret reads a Secret afresh, and remembers the token values it holds for the
@@ -105,7 +109,7 @@ func waitTokenReady[T tokenObject](t *testing.T, token T) T {
 		g.Expect(got.GetTokenStatus().ObservedGeneration).To(Equal(got.GetGeneration()))
 		g.Expect(meta.IsStatusConditionTrue(got.GetConditions(), tokensv1alpha1.ReadyCondition)).To(BeTrue(),
 			"conditions: %+v", got.GetConditions())
-	}).WithTimeout(30 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
+	}).WithTimeout(testenv.Wait).WithPolling(50 * time.Millisecond).Should(Succeed())
 	return got
 }
 
@@ -115,6 +119,7 @@ func startTestManager(t *testing.T, namespace string, setup func(ctrl.Manager, c
 	t.Helper()
 	namespaces := map[string]cache.Config{namespace: {}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Logger:                 testenv.Logger(t, syncWriter{}),
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

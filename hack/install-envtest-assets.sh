@@ -12,6 +12,13 @@ ASSETS=$CACHE_DIR/envtest/k8s-$K8S_VERSION-etcd-$ETCD_VERSION
 
 log() { echo "install-envtest-assets: $*" >&2; }
 
+# Every failure names the step it happened in.
+step="checking the cache"
+set -E
+trap 'rc=$?; log "FAILED while $step (exit $rc)"; exit $rc' ERR
+here=$(cd "$(dirname "$0")" && pwd)
+retry() { "$here/retry.sh" "$@"; }
+
 complete() {
   [ -x "$ASSETS/kube-apiserver" ] && [ -x "$ASSETS/etcd" ] && [ -x "$ASSETS/kubectl" ]
 }
@@ -40,7 +47,8 @@ export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 build_kubernetes() {
   local mod=$work/kubernetes gomod
   mkdir -p "$mod"
-  gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  step="downloading k8s.io/kubernetes@v$K8S_VERSION"
+  gomod=$(retry go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
   [ -n "$gomod" ] || { log "could not download k8s.io/kubernetes@v$K8S_VERSION"; exit 1; }
   {
     echo "module envtestassets/kubernetes"
@@ -56,8 +64,9 @@ build_kubernetes() {
     ldflags+=" -X $p.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) -X $p.gitTreeState=clean"
   done
   for cmd in kube-apiserver kubectl; do
-    log "building $cmd v$K8S_VERSION (a cold build takes a few minutes)"
-    (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$work/out/$cmd" "k8s.io/kubernetes/cmd/$cmd")
+    step="building $cmd v$K8S_VERSION"
+    log "$step (a cold build takes a few minutes)"
+    (cd "$mod" && retry go build -trimpath -ldflags "$ldflags" -o "$work/out/$cmd" "k8s.io/kubernetes/cmd/$cmd")
   done
 }
 
@@ -66,17 +75,21 @@ build_etcd() {
   mkdir -p "$mod"
   printf 'module envtestassets/etcd\ngo %s\nrequire go.etcd.io/etcd/server/v3 v%s\n' \
     "$(go env GOVERSION | sed 's/^go//; s/\.[0-9]*$//')" "$ETCD_VERSION" > "$mod/go.mod"
-  log "building etcd v$ETCD_VERSION"
-  (cd "$mod" && go build -trimpath -ldflags "-s -w" -o "$work/out/etcd" go.etcd.io/etcd/server/v3)
+  step="building etcd v$ETCD_VERSION"
+  log "$step"
+  (cd "$mod" && retry go build -trimpath -ldflags "-s -w" -o "$work/out/etcd" go.etcd.io/etcd/server/v3)
 }
 
+step="preparing a build directory"
 mkdir -p "$work/out"
 build_kubernetes
 build_etcd
+step="checking the built binaries"
 "$work/out/kube-apiserver" --version >&2
 "$work/out/etcd" --version | head -1 >&2
 
 # Move into place in one step so an interrupted build never looks complete.
+step="moving the binaries into $ASSETS"
 mkdir -p "$(dirname "$ASSETS")"
 rm -rf "$ASSETS.tmp"
 mv "$work/out" "$ASSETS.tmp"

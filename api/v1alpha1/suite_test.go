@@ -4,20 +4,17 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
 // The API tests apply manifests to a real kube-apiserver and etcd that `make test`
@@ -35,19 +32,11 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane they need")
-		return 1
-	}
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(tokensv1alpha1.AddToScheme(scheme))
 
-	testEnv := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
-	cfg, err := testEnv.Start()
+	testEnv, cfg, err := testenv.Start("../..")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "failed to start the test control plane: %v\n", err)
 		return 1
@@ -67,13 +56,4 @@ func runSuite(m *testing.M) int {
 	return m.Run()
 }
 
-// newNamespace creates a namespace of the test's own: envtest cannot delete
-// namespaces, so tests never share one.
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "test-"}}
-	if err := k8sClient.Create(ctx, ns); err != nil {
-		t.Fatalf("failed to create a namespace: %v", err)
-	}
-	return ns.Name
-}
+func newNamespace(t *testing.T) string { return testenv.NewNamespace(t, k8sClient) }

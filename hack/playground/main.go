@@ -27,6 +27,7 @@ import (
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/operator"
 	"github.com/tokenoperator/token-operator/internal/playground"
+	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
 func main() {
@@ -62,8 +63,7 @@ func run(ctx context.Context, samples string) error {
 	defer servers.Close()
 
 	fmt.Println("Starting the local control plane (kube-apiserver and etcd)...")
-	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
-	cfg, err := env.Start()
+	env, cfg, err := testenv.Start(".")
 	if err != nil {
 		return fmt.Errorf("failed to start the control plane: %w", err)
 	}

@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -16,20 +13,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
 // TestManager starts the manager as the operator binary does, against a real API
 // server.
 func TestManager(t *testing.T) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane they need")
-	}
 	g := NewWithT(t)
-	testEnv := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
-	cfg, err := testEnv.Start()
+	testEnv, cfg, err := testenv.Start("../..")
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { _ = testEnv.Stop() })
 
@@ -65,13 +58,13 @@ func TestManager(t *testing.T) {
 				}
 				defer resp.Body.Close()
 				return resp.StatusCode, nil
-			}).WithTimeout(30*time.Second).Should(Equal(http.StatusOK), path)
+			}).WithTimeout(testenv.Wait).Should(Equal(http.StatusOK), path)
 		}
 	})
 
 	t.Run("elects itself leader on a Lease", func(t *testing.T) {
 		g := NewWithT(t)
-		g.Eventually(mgr.Elected()).WithTimeout(30 * time.Second).Should(BeClosed())
+		g.Eventually(mgr.Elected()).WithTimeout(testenv.Wait).Should(BeClosed())
 		var lease coordinationv1.Lease
 		g.Expect(direct.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "token-operator.tokenoperator.io"}, &lease)).To(Succeed())
 		g.Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
@@ -89,7 +82,7 @@ func TestManager(t *testing.T) {
 		// one would be too, had the cache taken it.
 		g.Eventually(func() error {
 			return mgr.GetClient().Get(ctx, client.ObjectKeyFromObject(owned), &corev1.Secret{})
-		}).WithTimeout(30 * time.Second).Should(Succeed())
+		}).WithTimeout(testenv.Wait).Should(Succeed())
 		err := mgr.GetClient().Get(ctx, client.ObjectKeyFromObject(foreign), &corev1.Secret{})
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "want the unlabelled Secret outside the cache, got: %v", err)
 	})

@@ -2,7 +2,6 @@ package playground
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,19 +13,16 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/operator"
+	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
 // TestSamples_BecomeReady applies every manifest of config/samples, as the
 // playground does, to a real API server running the whole operator, with the test
 // servers on random ports, and waits for every token to be Ready.
 func TestSamples_BecomeReady(t *testing.T) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane they need")
-	}
 	g := NewWithT(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -36,8 +32,7 @@ func TestSamples_BecomeReady(t *testing.T) {
 	servers.DeviceHive.Start()
 	defer servers.Close()
 
-	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
-	cfg, err := env.Start()
+	env, cfg, err := testenv.Start("../..")
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = env.Stop() }()
 
@@ -82,7 +77,7 @@ func TestSamples_BecomeReady(t *testing.T) {
 			ready := meta.FindStatusCondition(status.Status.Conditions, tokensv1alpha1.ReadyCondition)
 			g.Expect(ready).NotTo(BeNil(), "%s %s has no Ready condition yet", token.GetKind(), token.GetName())
 			g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), "%s %s: %s", token.GetKind(), token.GetName(), ready.Message)
-		}).WithTimeout(30*time.Second).Should(Succeed(), "%s %s becomes Ready", token.GetKind(), token.GetName())
+		}).WithTimeout(testenv.Wait).Should(Succeed(), "%s %s becomes Ready", token.GetKind(), token.GetName())
 	}
 	g.Expect(servers.AWX.LiveTokens(AWXUser)).To(HaveLen(1))
 }

@@ -65,10 +65,12 @@ type Server struct {
 	testserver.Faults
 }
 
-// NewServer starts a server and closes it when the test ends.
+// NewServer starts a server and closes it when the test ends. Its requests are
+// logged to the test, which shows them when it fails.
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := NewUnstartedServer(opts)
+	s.hs.Config.Handler = testserver.LogRequests(t.Logf, "dhtest", s.hs.Config.Handler)
 	s.Start()
 	t.Cleanup(s.Close)
 	return s

@@ -1,0 +1,61 @@
+// Package testenv starts the control plane (a real kube-apiserver and etcd) that
+// the tests and the playground run against, the same way for every package, with
+// timeouts that hold on a cold, busy 2-core machine.
+package testenv
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Wait is how long a test waits for the operator to reach a state. Only a failing
+// test waits this long; the margin covers a machine still compiling other test
+// packages beside it.
+const Wait = time.Minute
+
+// startTimeout bounds the control plane's start. envtest's default (20 s) is
+// shorter than a kube-apiserver's cold start on 2 cores under a parallel build.
+const startTimeout = 3 * time.Minute
+
+// ErrNoAssets says how to get the control plane the tests need.
+var ErrNoAssets = errors.New("KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane they need")
+
+// Start starts a control plane with the CRDs under root/config/crd/bases, where
+// root is the repository's top directory relative to the caller.
+func Start(root string) (*envtest.Environment, *rest.Config, error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return nil, nil, ErrNoAssets
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:        []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing:    true,
+		ControlPlaneStartTimeout: startTimeout,
+		ControlPlaneStopTimeout:  time.Minute,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, cfg, nil
+}
+
+// NewNamespace creates a namespace of the test's own: envtest cannot delete
+// namespaces, so tests never share one.
+func NewNamespace(t testing.TB, c client.Client) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "test-"}}
+	if err := c.Create(context.Background(), ns); err != nil {
+		t.Fatalf("failed to create a namespace: %v", err)
+	}
+	return ns.Name
+}
