@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/devicehive"
@@ -557,4 +559,58 @@ func TestDeviceAccessTokenReconciler_FixedIssuerCredentialsWakeTheToken(t *testi
 	login.Data["password"] = []byte(dhAdminPassword)
 	g.Expect(k8sClient.Update(ctx, login)).To(Succeed())
 	e.waitReady(dat)
+}
+
+// staleReader answers reads of dat with snapshot, as a cache that has not seen the
+// latest change would, and passes every other call to the API server.
+func staleReader(snapshot *tokensv1alpha1.DeviceAccessToken) client.Client {
+	return interceptor.NewClient(k8sClient.(client.WithWatch), interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if d, ok := obj.(*tokensv1alpha1.DeviceAccessToken); ok && key == client.ObjectKeyFromObject(snapshot) {
+				snapshot.DeepCopyInto(d)
+				return nil
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	})
+}
+
+// A pair cannot be revoked, so none may be minted from a spec the user has
+// already changed: not even when the intent to mint, already recorded by an
+// attempt that failed, writes nothing that an optimistic lock could refuse.
+func TestDeviceAccessTokenReconciler_StaleCacheNeverMints(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	e := newDATEnv(t, clk)
+	dat := e.deviceAccessToken("stale", dhOfflineIssuer, nil)
+	r := e.manualReconciler(k8sClient)
+	_, err := e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	held := e.secret("stale-dh").Annotations[tokensv1alpha1.TokenHashAnnotation]
+
+	// A rotation whose mint fails after the intent is recorded: the key is gone.
+	key := e.secret(dhSigningSecret)
+	g.Expect(k8sClient.Delete(ctx, key)).To(Succeed())
+	current := e.get(dat)
+	patch := client.MergeFrom(current.DeepCopy())
+	current.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "r1"}
+	g.Expect(k8sClient.Patch(ctx, current, patch)).To(Succeed())
+	_, _ = e.reconcile(r, dat)
+	g.Expect(meta.FindStatusCondition(e.get(dat).Status.Conditions, tokensv1alpha1.IssuingCondition)).NotTo(BeNil())
+	e.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: dhSigningSecret, Namespace: e.ns}, Data: key.Data})
+
+	// The user narrows the rights; the reconciler still reads the object before.
+	snapshot := e.get(dat)
+	current = e.get(dat)
+	patch = client.MergeFrom(current.DeepCopy())
+	current.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"GetDevice"}
+	g.Expect(k8sClient.Patch(ctx, current, patch)).To(Succeed())
+
+	// A pair signed in another second differs from the held one.
+	clk.Step(time.Minute)
+	stale := &DeviceAccessTokenReconciler{TokenDeps: e.deps(staleReader(snapshot), k8sClient, capturingRecorder{}), OperatorNamespace: e.ns}
+	_, err = e.reconcile(stale, dat)
+	g.Expect(err).NotTo(HaveOccurred(), "a stale cache is retried quietly")
+	g.Expect(e.secret("stale-dh").Annotations[tokensv1alpha1.TokenHashAnnotation]).To(Equal(held), "no pair minted from the stale spec")
+	g.Expect(e.get(dat).Status.Revision).To(Equal(int64(1)))
 }

@@ -18,6 +18,8 @@ type deviceAccessTokenKind struct {
 	r *DeviceAccessTokenReconciler
 }
 
+var _ tokenKind[*tokensv1alpha1.DeviceAccessToken, deviceTokenPair] = (*deviceAccessTokenKind)(nil)
+
 func (k *deviceAccessTokenKind) rotationChain() rotation.Chain { return rotation.DeviceAccessToken }
 
 // rotationInput gathers what the rotation chain looks at: the
@@ -25,7 +27,7 @@ func (k *deviceAccessTokenKind) rotationChain() rotation.Chain { return rotation
 func (k *deviceAccessTokenKind) rotationInput(dat *tokensv1alpha1.DeviceAccessToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
 	s := dat.Status
 	in := rotationInputOf(dat, secret, now, maxAge)
-	in.Subject = fmt.Sprintf("pair %d", s.Revision)
+	in.Noun, in.Subject = "pair", fmt.Sprintf("pair %d", s.Revision)
 	in.Exists = s.Revision != 0 && s.IssuedAt != nil && s.ExpiresAt != nil && s.RefreshTokenExpiresAt != nil
 	if !in.Exists {
 		return in

@@ -53,7 +53,7 @@ func Test_deviceAccessTokenRotationChain(t *testing.T) {
 				d.Status = tokensv1alpha1.DeviceAccessTokenStatus{}
 				return nil
 			},
-			wantReason: tokensv1alpha1.DoesNotExistReason, wantMessage: "no token has been minted yet"},
+			wantReason: tokensv1alpha1.DoesNotExistReason, wantMessage: "no pair has been minted yet"},
 		{name: "Secret deleted",
 			mutate:     func(*tokensv1alpha1.DeviceAccessToken, *corev1.Secret) *corev1.Secret { return nil },
 			wantReason: tokensv1alpha1.SecretMissingReason, wantMessage: `Secret "sensor-dh" that held pair 3 is gone`},

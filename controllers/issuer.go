@@ -37,6 +37,9 @@ const (
 	issuerBlockDeviceHive = "deviceHive"
 )
 
+// issuerSystems name, for messages, the remote system behind each block.
+var issuerSystems = map[string]string{issuerBlockAWX: "an AWX", issuerBlockDeviceHive: "a DeviceHive"}
+
 // block names the block the issuer has; empty for neither.
 func (i resolvedIssuer) block() string {
 	switch {

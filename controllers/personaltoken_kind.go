@@ -17,6 +17,17 @@ type personalTokenKind struct {
 	session *remoteSession
 }
 
+// The lifecycle finds a kind's optional steps by their interfaces: these make a
+// signature that drifts a compile error instead of a step silently skipped.
+var (
+	_ tokenKind[*tokensv1alpha1.PersonalToken, personalTokenMint]     = (*personalTokenKind)(nil)
+	_ mintPreparer[*tokensv1alpha1.PersonalToken]                     = (*personalTokenKind)(nil)
+	_ mintRecoverer[*tokensv1alpha1.PersonalToken, personalTokenMint] = (*personalTokenKind)(nil)
+	_ inPlaceUpdater[*tokensv1alpha1.PersonalToken]                   = (*personalTokenKind)(nil)
+	_ revoker[*tokensv1alpha1.PersonalToken]                          = (*personalTokenKind)(nil)
+	_ finalizer[*tokensv1alpha1.PersonalToken]                        = (*personalTokenKind)(nil)
+)
+
 func (k *personalTokenKind) newObject() *tokensv1alpha1.PersonalToken {
 	return &tokensv1alpha1.PersonalToken{}
 }
@@ -29,7 +40,7 @@ func (k *personalTokenKind) rotationChain() rotation.Chain { return rotation.Per
 func (k *personalTokenKind) rotationInput(pt *tokensv1alpha1.PersonalToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
 	_, holds := heldValue(secret, pt.Status.TokenID)
 	in := rotationInputOf(pt, secret, now, maxAge)
-	in.Subject = fmt.Sprintf("token %d", pt.Status.TokenID)
+	in.Noun, in.Subject = "token", fmt.Sprintf("token %d", pt.Status.TokenID)
 	in.Exists = pt.Status.TokenID != 0
 	in.SecretHolds = holds
 	in.WantUser, in.HeldUser = pt.Spec.User, pt.Status.User

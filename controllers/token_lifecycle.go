@@ -102,7 +102,7 @@ func (l lifecycle[T, M]) loadIssuer(ctx context.Context, obj T, st *tokenState) 
 	st.issuer = issuer
 	if block := l.kind.issuerBlock(); issuer.block() != block {
 		return reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
-			fmt.Errorf("%s has no %s block: a %s needs an issuer with one", issuer, block, l.kindName))
+			fmt.Errorf("%s has no %s block: a %s needs %s issuer", issuer, block, l.kindName, issuerSystems[block]))
 	}
 	if err := l.kind.checkPolicy(obj, issuer); err != nil {
 		return reconcile.Stall(tokensv1alpha1.PolicyViolationReason, err)

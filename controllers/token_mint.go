@@ -72,8 +72,11 @@ func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, mint
 	status.LastHandledRotateAt = obj.GetAnnotations()[tokensv1alpha1.RotateAnnotation]
 	reconcile.Delete(obj, tokensv1alpha1.IssuingCondition)
 	if err := st.patcher.Patch(ctx, obj); err != nil {
-		return reconcile.Fail(reconcile.FailedReason,
-			fmt.Errorf("failed to record %s (the next reconcile finishes the mint): %w", event.subject, err))
+		next := "the next reconcile mints again"
+		if _, recovers := l.kind.(mintRecoverer[T, M]); recovers {
+			next = "will recover it"
+		}
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to record %s (%s): %w", event.subject, next, err))
 	}
 	reason := tokensv1alpha1.RotatedReason
 	if event.first {

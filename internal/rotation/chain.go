@@ -14,6 +14,8 @@ import "time"
 type Input struct {
 	// Now is the time of the decision.
 	Now time.Time
+	// Noun is what the kind calls one of its tokens in messages: "token", "pair".
+	Noun string
 	// Subject names the current token in messages: "token 42", "pair 3".
 	Subject string
 	// Exists is true once a token has been minted and recorded in status.

@@ -9,7 +9,7 @@ import (
 
 // DoesNotExist hits until a first token has been minted.
 func DoesNotExist(in Input) (Decision, bool) {
-	return Decision{tokensv1alpha1.DoesNotExistReason, "no token has been minted yet"}, !in.Exists
+	return Decision{tokensv1alpha1.DoesNotExistReason, fmt.Sprintf("no %s has been minted yet", in.Noun)}, !in.Exists
 }
 
 // SecretMissing hits when the Secret the spec names is gone, or was renamed.

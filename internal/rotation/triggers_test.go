@@ -12,7 +12,7 @@ func Test_triggers(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	// held is a token that calls for nothing: every trigger must stay quiet on it.
 	held := Input{
-		Now: now, Subject: "token 7", Exists: true,
+		Now: now, Noun: "token", Subject: "token 7", Exists: true,
 		SecretName: "s", HeldIn: "s", SecretFound: true, SecretHolds: true,
 		ExpiresAt: now.Add(time.Hour), RenewalTime: now.Add(time.Minute),
 		WantUser: "bot", HeldUser: "bot",
