@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/go-logr/logr"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -35,6 +37,9 @@ type Options struct {
 	RemoteTimeout time.Duration
 	// OperatorNamespace holds the Secrets that ClusterTokenIssuers name.
 	OperatorNamespace string
+	// Logger, when set, is the manager's and its controllers' logger instead of
+	// the global one: a test gives each manager its own.
+	Logger logr.Logger
 }
 
 // DefaultOperatorNamespace is the operator's namespace when POD_NAMESPACE is unset.
@@ -65,6 +70,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	cfg.Burst = o.KubeAPIBurst
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Logger:                  o.Logger,
 		Scheme:                  NewScheme(),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,

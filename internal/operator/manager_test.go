@@ -39,6 +39,7 @@ func TestManager(t *testing.T) {
 		LeaderElectionNamespace: ns.Name,
 		KubeAPIQPS:              -1,
 		Concurrency:             1,
+		Logger:                  testenv.Logger(t, nil),
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())

@@ -37,7 +37,7 @@ func TestSamples_BecomeReady(t *testing.T) {
 	defer func() { _ = env.Stop() }()
 
 	mgr, err := operator.NewManager(cfg, operator.Options{MetricsAddr: "0", ProbeAddr: "0", KubeAPIQPS: -1, Concurrency: 2,
-		RemoteTimeout: 5 * time.Second, OperatorNamespace: operator.DefaultOperatorNamespace})
+		RemoteTimeout: 5 * time.Second, OperatorNamespace: operator.DefaultOperatorNamespace, Logger: testenv.Logger(t, nil)})
 	g.Expect(err).NotTo(HaveOccurred())
 	stopped := make(chan error, 1)
 	go func() { stopped <- mgr.Start(ctx) }()
