@@ -10,7 +10,6 @@ import (
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/devicehive"
-	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
 // deviceTokenPair is a pair just minted, and when it was issued.
@@ -66,33 +65,19 @@ func (k *deviceAccessTokenKind) commit(dat *tokensv1alpha1.DeviceAccessToken, st
 
 // signOffline signs the pair with the issuer's JWT secret: no remote call at all.
 func (k *deviceAccessTokenKind) signOffline(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, accessExpires, refreshExpires time.Time) (devicehive.TokenPair, error) {
-	ref := st.issuer.spec.DeviceHive.SigningKeySecretRef
-	if ref == nil {
-		return devicehive.TokenPair{}, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
-			fmt.Errorf("%s is in Offline mode but has no deviceHive.signingKeySecretRef", st.issuer))
-	}
-	key := ref.Key
-	if key == "" {
-		key = "secret"
-	}
-	secret, err := k.issuerSecret(ctx, dat, st, ref.Name)
+	signer, secretName, err := k.issuer(dat, st).signer(ctx)
 	if err != nil {
 		return devicehive.TokenPair{}, err
 	}
-	value := secret.Data[key]
-	if len(value) == 0 {
-		return devicehive.TokenPair{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
-			fmt.Errorf("signing key Secret %q of %s has no key %q", ref.Name, st.issuer, key))
-	}
-	signer, err := devicehive.NewSigner(string(value))
-	if err != nil {
-		// The error names what is wrong with the secret, never the secret.
-		return devicehive.TokenPair{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
-			fmt.Errorf("signing key %q in Secret %q of %s cannot be used: %w", key, ref.Name, st.issuer, err))
-	}
 	pair, err := signer.Mint(deviceAccessTokenRights(dat), accessExpires, refreshExpires)
 	if err != nil {
-		return devicehive.TokenPair{}, deviceHiveError(st.issuer, ref.Name, "failed to sign a pair", err)
+		return devicehive.TokenPair{}, deviceHiveError(st.issuer, secretName, "failed to sign a pair", err)
 	}
 	return pair, nil
+}
+
+// issuer is the token's DeviceHive issuer: a TokenIssuer's Secrets live in the
+// token's namespace.
+func (k *deviceAccessTokenKind) issuer(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState) deviceHiveIssuer {
+	return deviceHiveIssuer{TokenDeps: k.r.TokenDeps, issuer: st.issuer, namespace: dat.Namespace, operatorNamespace: k.r.OperatorNamespace}
 }

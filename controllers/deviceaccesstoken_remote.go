@@ -6,10 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/devicehive"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
@@ -19,52 +15,30 @@ import (
 // credentials: a login and password, or an access token holding ManageToken that
 // is refreshed once when it has expired or is refused.
 func (k *deviceAccessTokenKind) createRemote(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, accessExpires, refreshExpires time.Time) (devicehive.TokenPair, error) {
-	spec := st.issuer.spec.DeviceHive
-	if spec.CredentialsSecretRef == nil {
-		return devicehive.TokenPair{}, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
-			fmt.Errorf("%s is in API mode but has no deviceHive.credentialsSecretRef", st.issuer))
-	}
-	name := spec.CredentialsSecretRef.Name
-	secret, err := k.issuerSecret(ctx, dat, st, name)
+	issuer := k.issuer(dat, st)
+	creds, err := issuer.credentials(ctx)
 	if err != nil {
 		return devicehive.TokenPair{}, err
 	}
-	api, err := devicehive.New(devicehive.Config{URL: spec.URL, CABundle: spec.CABundle,
-		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout})
+	api, err := issuer.client()
 	if err != nil {
-		return devicehive.TokenPair{}, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", st.issuer, err))
+		return devicehive.TokenPair{}, err
 	}
-	login, password := string(secret.Data["login"]), devicehive.Secret(secret.Data["password"])
-	bearer, refresh := devicehive.Secret(secret.Data["accessToken"]), devicehive.Secret(secret.Data["refreshToken"])
+	bearer, refreshed, err := issuer.bearer(ctx, api, creds)
+	if err != nil {
+		return devicehive.TokenPair{}, err
+	}
 	rights := deviceAccessTokenRights(dat)
-	switch {
-	case login != "" && password != "":
-		own, err := api.Login(ctx, login, password)
-		if err != nil {
-			return devicehive.TokenPair{}, deviceHiveError(st.issuer, name, fmt.Sprintf("failed to log in as %q", login), err)
-		}
-		bearer = own.AccessToken
-	case bearer != "":
-		if refresh != "" && expired(bearer, k.r.Clock.Now()) {
-			if bearer, err = k.refreshBearer(ctx, api, st, name, refresh); err != nil {
-				return devicehive.TokenPair{}, err
-			}
-			refresh = "" // refreshed once already
-		}
-	default:
-		return devicehive.TokenPair{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
-			fmt.Errorf("credentials Secret %q of %s has neither login and password nor accessToken", name, st.issuer))
-	}
 	pair, err := api.Create(ctx, bearer, rights, accessExpires, refreshExpires)
-	if devicehive.IsUnauthorized(err) && refresh != "" {
+	if devicehive.IsUnauthorized(err) && creds.login == "" && creds.refresh != "" && !refreshed {
 		// An expired bearer is refused with a 401 page that does not say why.
-		if bearer, err = k.refreshBearer(ctx, api, st, name, refresh); err != nil {
+		if bearer, err = issuer.refreshBearer(ctx, api, creds); err != nil {
 			return devicehive.TokenPair{}, err
 		}
 		pair, err = api.Create(ctx, bearer, rights, accessExpires, refreshExpires)
 	}
 	if err != nil {
-		return devicehive.TokenPair{}, deviceHiveError(st.issuer, name, "failed to mint a pair", err)
+		return devicehive.TokenPair{}, deviceHiveError(st.issuer, creds.secretName, "failed to mint a pair", err)
 	}
 	// Expiries other than those asked for would read as a lifetime change at the
 	// next reconcile, and mint again and again. DeviceHive before 3.5.0 ignores
@@ -77,43 +51,6 @@ func (k *deviceAccessTokenKind) createRemote(ctx context.Context, dat *tokensv1a
 			accessExpires.UTC().Format(time.RFC3339), refreshExpires.UTC().Format(time.RFC3339)))
 	}
 	return pair, nil
-}
-
-// refreshBearer trades the issuer's refresh token for a new access token.
-func (k *deviceAccessTokenKind) refreshBearer(ctx context.Context, api *devicehive.Client, st *tokenState, name string, refresh devicehive.Secret) (devicehive.Secret, error) {
-	access, _, err := api.Refresh(ctx, refresh)
-	if err != nil {
-		return "", deviceHiveError(st.issuer, name, "failed to refresh the issuer's access token", err)
-	}
-	return access, nil
-}
-
-// expired tells whether an access token's own expiry has passed; a token that
-// cannot be read is tried as it is.
-func expired(token devicehive.Secret, now time.Time) bool {
-	claims, err := devicehive.DecodeUnverified(token.Reveal())
-	return err == nil && !claims.ExpiresAt.After(now)
-}
-
-// issuerSecret reads a Secret an issuer names: in the token's namespace for a
-// TokenIssuer, in the operator's for a ClusterTokenIssuer. It is not one of the
-// Secrets the operator owns, so it is read directly, and only when minting.
-func (k *deviceAccessTokenKind) issuerSecret(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, name string) (*corev1.Secret, error) {
-	namespace := dat.Namespace
-	if st.issuer.ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind {
-		namespace = k.r.OperatorNamespace
-	}
-	secret := &corev1.Secret{}
-	err := k.r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, secret)
-	if apierrors.IsNotFound(err) {
-		return nil, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
-			fmt.Errorf("Secret %q of %s not found in namespace %q", name, st.issuer, namespace))
-	}
-	if err != nil {
-		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q of %s: %w", name, st.issuer, err))
-	}
-	markCredentials(ctx, k.r.Client, secret)
-	return secret, nil
 }
 
 // deviceHiveError maps a DeviceHive failure to how it is retried. Refusals the user

@@ -45,6 +45,23 @@ const (
 	SecretConflictReason = "SecretConflict"
 	// RevocationBlockedReason: deletion waits until the tokens can be revoked.
 	RevocationBlockedReason = "RevocationBlocked"
+	// IssuerNotReadyReason: the token's issuer has not passed its last check.
+	IssuerNotReadyReason = "IssuerNotReady"
+)
+
+// Reasons of an issuer's Ready, Stalled and Reconciling conditions, besides those
+// above it shares with tokens (CredentialsNotFound, AuthenticationFailed,
+// RemoteAPIError, RemoteAPIRefused).
+const (
+	// ConfigurationInvalidReason: the issuer's spec cannot be used (a CA bundle
+	// without a certificate, say).
+	ConfigurationInvalidReason = "ConfigurationInvalid"
+	// APIMismatchReason: the server does not serve the API spec.awx.api names, or
+	// no AWX API at all.
+	APIMismatchReason = "APIMismatch"
+	// SigningKeyInvalidReason: the signing key cannot be used to sign DeviceHive
+	// tokens.
+	SigningKeyInvalidReason = "SigningKeyInvalid"
 )
 
 // Reasons of the Issuing condition: why a new token is being minted.

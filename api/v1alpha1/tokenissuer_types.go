@@ -184,7 +184,8 @@ type TokenIssuerStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready is True when the issuer can mint.
+	// conditions: Ready is True when the issuer's configuration, Secrets and remote
+	// system were checked and it can mint; Reconciling and Stalled follow kstatus.
 	// +listType=map
 	// +listMapKey=type
 	// +patchStrategy=merge
@@ -192,7 +193,9 @@ type TokenIssuerStatus struct {
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 
-	// awxAPI is the AWX token API in use, as detected when spec.awx.api is Auto.
+	// awxAPI is the AWX token API the server serves, as checked (or, when
+	// spec.awx.api is Auto, detected) by the issuer's last check; tokens use it
+	// without detecting it again.
 	// +optional
 	AWXAPI AWXAPI `json:"awxAPI,omitempty"`
 }
@@ -203,6 +206,7 @@ type TokenIssuerStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=tissuer,categories=tokenoperator
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="API",type=string,JSONPath=`.status.awxAPI`,priority=1
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.policy) || !has(self.spec.policy.allowedNamespaces)",message="spec.policy.allowedNamespaces is for ClusterTokenIssuer only: a TokenIssuer serves its own namespace",fieldPath=.spec.policy.allowedNamespaces
@@ -229,6 +233,12 @@ func (in *TokenIssuer) SetConditions(c []metav1.Condition) { in.Status.Condition
 // SetObservedGeneration records the generation reconciled to an outcome.
 func (in *TokenIssuer) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
 
+// GetIssuerSpec returns where tokens come from and what they may ask for.
+func (in *TokenIssuer) GetIssuerSpec() TokenIssuerSpec { return in.Spec }
+
+// GetIssuerStatus returns the observed state of the issuer.
+func (in *TokenIssuer) GetIssuerStatus() *TokenIssuerStatus { return &in.Status }
+
 // TokenIssuerList is a list of TokenIssuers.
 // +kubebuilder:object:root=true
 type TokenIssuerList struct {
@@ -243,6 +253,7 @@ type TokenIssuerList struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=ctissuer,categories=tokenoperator
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="API",type=string,JSONPath=`.status.awxAPI`,priority=1
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ClusterTokenIssuer struct {
@@ -267,6 +278,12 @@ func (in *ClusterTokenIssuer) SetConditions(c []metav1.Condition) { in.Status.Co
 
 // SetObservedGeneration records the generation reconciled to an outcome.
 func (in *ClusterTokenIssuer) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetIssuerSpec returns where tokens come from and what they may ask for.
+func (in *ClusterTokenIssuer) GetIssuerSpec() TokenIssuerSpec { return in.Spec }
+
+// GetIssuerStatus returns the observed state of the issuer.
+func (in *ClusterTokenIssuer) GetIssuerStatus() *TokenIssuerStatus { return &in.Status }
 
 // ClusterTokenIssuerList is a list of ClusterTokenIssuers.
 // +kubebuilder:object:root=true
