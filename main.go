@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/tokenoperator/token-operator/controllers"
 	"github.com/tokenoperator/token-operator/internal/operator"
 )
 
@@ -27,6 +28,7 @@ func main() {
 	flag.IntVar(&o.Concurrency, "concurrency", 4, "Tokens of each kind reconciled at once.")
 	flag.DurationVar(&o.RemoteTimeout, "remote-timeout", 30*time.Second, "Timeout of each call to a remote token API.")
 	flag.StringVar(&o.OperatorNamespace, "operator-namespace", operator.OperatorNamespaceFromEnv(), "Namespace of the Secrets that ClusterTokenIssuers name.")
+	flag.DurationVar(&o.IssuerCheckInterval, "issuer-check-interval", controllers.DefaultIssuerCheckInterval, "How often a healthy TokenIssuer or ClusterTokenIssuer is checked again (configuration, Secrets, remote system).")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

@@ -64,6 +64,8 @@ func TestDeviceAccessTokenReconciler_APIModeIssuesAWorkingPair(t *testing.T) {
 	g := NewWithT(t)
 	e := newDATEnv(t, nil)
 	e.startManager()
+	e.waitIssuerReady(dhAPIIssuer)
+	e.dh.ResetCalls()
 	dat := e.waitReady(e.deviceAccessToken("api", dhAPIIssuer, nil))
 
 	_, refresh := e.expectPairWorks(dat)
@@ -80,6 +82,8 @@ func TestDeviceAccessTokenReconciler_OfflineModeIssuesAWorkingPairWithoutRemoteC
 	g := NewWithT(t)
 	e := newDATEnv(t, nil)
 	e.startManager()
+	e.waitIssuerReady(dhAPIIssuer) // its check logs in; the offline token calls nothing
+	e.dh.ResetCalls()
 	dat := e.waitReady(e.deviceAccessToken("offline", dhOfflineIssuer, nil))
 
 	g.Expect(e.dh.TotalCalls()).To(BeZero(), "offline minting calls nothing")
@@ -269,9 +273,12 @@ func TestDeviceAccessTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing
 	})
 	e.create(&tokensv1alpha1.TokenIssuer{
 		ObjectMeta: metav1.ObjectMeta{Name: "awx", Namespace: e.ns},
-		Spec:       tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: "https://awx.example.com"}},
+		Spec:       tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: "http://127.0.0.1:1"}},
 	})
 	e.startManager()
+	e.waitIssuerReady(dhAPIIssuer)
+	e.waitIssuerReady("dh-strict")
+	e.dh.ResetCalls()
 	strict := func(mutate func(*tokensv1alpha1.DeviceAccessToken)) func(*tokensv1alpha1.DeviceAccessToken) {
 		return func(dat *tokensv1alpha1.DeviceAccessToken) {
 			dat.Spec.DeviceTypeIDs = []string{"7"}
@@ -318,13 +325,16 @@ func TestDeviceAccessTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing
 }
 
 func TestDeviceAccessTokenReconciler_LockedUserStalls(t *testing.T) {
+	// A locked issuer user fails the issuer's own check: the token waits for its
+	// issuer and says why.
 	cases := []struct {
 		name    string
 		user    int64
+		reason  string
 		message string
 	}{
-		{"the token's user", dhClientUserID, "the DeviceHive user of spec.userId is locked or disabled"},
-		{"the issuer's user", dhAdminID, `the DeviceHive user of credentials Secret "dh-admin" of TokenIssuer "dh-api" is locked or disabled`},
+		{"the token's user", dhClientUserID, tokensv1alpha1.AuthenticationFailedReason, "the DeviceHive user of spec.userId is locked or disabled"},
+		{"the issuer's user", dhAdminID, tokensv1alpha1.IssuerNotReadyReason, `the DeviceHive user of credentials Secret "dh-admin" of TokenIssuer "dh-api" is locked or disabled`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -333,8 +343,14 @@ func TestDeviceAccessTokenReconciler_LockedUserStalls(t *testing.T) {
 			e.dh.SetUserActive(tc.user, false)
 			e.startManager()
 			dat := e.deviceAccessToken("locked", dhAPIIssuer, nil)
-			ready := e.waitStalled(dat, tokensv1alpha1.AuthenticationFailedReason)
-			g.Expect(ready.Message).To(ContainSubstring(tc.message))
+			var ready metav1.Condition
+			g.Eventually(func(g Gomega) {
+				r := meta.FindStatusCondition(e.get(dat).Status.Conditions, tokensv1alpha1.ReadyCondition)
+				g.Expect(r).NotTo(BeNil())
+				g.Expect(r.Reason).To(Equal(tc.reason), "%+v", r)
+				g.Expect(r.Message).To(ContainSubstring(tc.message))
+				ready = *r
+			}).WithTimeout(testenv.Wait).Should(Succeed())
 			g.Expect(ready.Message).To(ContainSubstring("User is locked or disabled"))
 			g.Expect(e.secret("locked-dh")).To(BeNil())
 		})
@@ -380,6 +396,8 @@ func TestDeviceAccessTokenReconciler_ExpiredIssuerTokenIsRefreshed(t *testing.T)
 		Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: "dh-pair"},
 	}, nil)
 	e.startManager()
+	e.waitIssuerReady("dh-jwt") // the check refreshed the issuer's access token
+	e.dh.ResetCalls()
 
 	e.expectPairWorks(e.waitReady(e.deviceAccessToken("refreshed", "dh-jwt", nil)))
 	g.Expect(e.dh.Calls(dhtest.KindRefresh)).To(Equal(1))
@@ -427,6 +445,8 @@ func TestDeviceAccessTokenReconciler_IssuerTokenRefusedIsRefreshedOnce(t *testin
 	e.issuer("dh-jwt", tokensv1alpha1.DeviceHiveIssuer{
 		Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: "dh-pair"},
 	}, nil)
+	e.checkIssuer("dh-jwt")
+	e.dh.ResetCalls()
 	// The operator's clock runs two minutes behind the server's: the token looks
 	// alive, and only the server's refusal tells it has expired.
 	r := e.manualReconciler(k8sClient)
@@ -551,9 +571,16 @@ func TestDeviceAccessTokenReconciler_FixedIssuerCredentialsWakeTheToken(t *testi
 	}, nil)
 	e.startManager()
 	dat := e.deviceAccessToken("typo", "dh-api-typo", nil)
-	e.waitStalled(dat, tokensv1alpha1.AuthenticationFailedReason)
+	g.Eventually(func(g Gomega) {
+		ready := meta.FindStatusCondition(e.get(dat).Status.Conditions, tokensv1alpha1.ReadyCondition)
+		g.Expect(ready).NotTo(BeNil())
+		g.Expect(ready.Reason).To(Equal(tokensv1alpha1.IssuerNotReadyReason))
+		g.Expect(ready.Message).To(ContainSubstring("AuthenticationFailed"))
+	}).WithTimeout(testenv.Wait).Should(Succeed())
+	g.Expect(e.dh.Calls(dhtest.KindCreate)).To(BeZero(), "nothing is tried while the issuer is not Ready")
 
-	// Stalled means no retry of its own: fixing the issuer's Secret wakes the token.
+	// The issuer's check stalls until its Secret is fixed; fixing it wakes the
+	// issuer, whose turning Ready wakes the token.
 	login := e.secret("dh-admin-typo")
 	g.Expect(login.Labels).To(HaveKeyWithValue(tokensv1alpha1.CredentialsLabel, "true"))
 	login.Data["password"] = []byte(dhAdminPassword)

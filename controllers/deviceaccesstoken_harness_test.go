@@ -80,6 +80,9 @@ func newDATEnv(t *testing.T, fake *clocktesting.FakeClock) *datEnv {
 		Mode:                 tokensv1alpha1.DeviceHiveModeAPI,
 		CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: dhAdminSecret},
 	}, nil)
+	// Checking an Offline issuer calls nothing; dh-api is checked by the
+	// manager, or by hand in tests that drive tokens by hand.
+	e.checkIssuer(dhOfflineIssuer)
 	return e
 }
 
@@ -124,12 +127,21 @@ func (e *datEnv) deviceAccessToken(name, issuer string, mutate func(*tokensv1alp
 func (e *datEnv) startManager() (stop func()) {
 	return startTestManager(e.t, e.ns, func(mgr ctrl.Manager, credentials cache.Cache) error {
 		r := &DeviceAccessTokenReconciler{TokenDeps: e.managerDeps(mgr, DeviceAccessTokenControllerName), OperatorNamespace: e.ns}
-		return r.SetupWithManager(mgr, 2, credentials)
+		if err := r.SetupWithManager(mgr, 2, credentials); err != nil {
+			return err
+		}
+		return e.issuerReconciler(e.managerDeps(mgr, TokenIssuerControllerName)).SetupWithManager(mgr, credentials)
 	})
 }
 
-// manualReconciler returns a reconciler to drive by hand with c.
+// manualReconciler returns a reconciler to drive by hand with c, once dh-api has
+// passed a check (by hand, when no manager has checked it).
 func (e *datEnv) manualReconciler(c client.Client) *DeviceAccessTokenReconciler {
+	e.t.Helper()
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: dhAPIIssuer}, issuer); err != nil || readyStatus(issuer) != metav1.ConditionTrue {
+		e.checkIssuer(dhAPIIssuer)
+	}
 	return &DeviceAccessTokenReconciler{TokenDeps: e.manualDeps(c), OperatorNamespace: e.ns}
 }
 

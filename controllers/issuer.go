@@ -7,6 +7,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -19,8 +21,10 @@ const issuerRetryInterval = 5 * time.Minute
 
 // resolvedIssuer is an issuer of either kind, as a token sees it.
 type resolvedIssuer struct {
-	ref  tokensv1alpha1.IssuerRef
-	spec tokensv1alpha1.TokenIssuerSpec
+	ref        tokensv1alpha1.IssuerRef
+	spec       tokensv1alpha1.TokenIssuerSpec
+	status     tokensv1alpha1.TokenIssuerStatus
+	generation int64
 }
 
 // policy returns the issuer's policy, empty when it has none.
@@ -80,11 +84,11 @@ func getIssuer(ctx context.Context, c client.Reader, namespace string, ref token
 	case tokensv1alpha1.ClusterTokenIssuerKind:
 		var cti tokensv1alpha1.ClusterTokenIssuer
 		err = c.Get(ctx, client.ObjectKey{Name: ref.Name}, &cti)
-		issuer.spec = cti.Spec
+		issuer.spec, issuer.status, issuer.generation = cti.Spec, cti.Status, cti.Generation
 	default:
 		var ti tokensv1alpha1.TokenIssuer
 		err = c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &ti)
-		issuer.spec = ti.Spec
+		issuer.spec, issuer.status, issuer.generation = ti.Spec, ti.Status, ti.Generation
 	}
 	if apierrors.IsNotFound(err) {
 		return issuer, reconcile.Wait(tokensv1alpha1.IssuerNotFoundReason, issuerRetryInterval,
@@ -94,4 +98,32 @@ func getIssuer(ctx context.Context, c client.Reader, namespace string, ref token
 		return issuer, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s: %w", issuer, err))
 	}
 	return issuer, nil
+}
+
+// awxAPI is the AWX token API to use: the one spec.awx.api names, or the one
+// the issuer's check detected, so that tokens do not detect it again.
+func (i resolvedIssuer) awxAPI() tokensv1alpha1.AWXAPI {
+	if api := i.spec.AWX.API; api != "" && api != tokensv1alpha1.AWXAPIAuto {
+		return api
+	}
+	if i.status.AWXAPI != "" {
+		return i.status.AWXAPI
+	}
+	return tokensv1alpha1.AWXAPIAuto
+}
+
+// checkReady refuses an issuer whose last check, of its current spec, did not
+// pass: the token waits (the issuer watch wakes it when the issuer turns Ready)
+// and calls no remote system meanwhile.
+func (i resolvedIssuer) checkReady() error {
+	ready := meta.FindStatusCondition(i.status.Conditions, tokensv1alpha1.ReadyCondition)
+	switch {
+	case ready == nil || i.status.ObservedGeneration != i.generation:
+		return reconcile.Wait(tokensv1alpha1.IssuerNotReadyReason, issuerRetryInterval,
+			fmt.Errorf("%s has not been checked yet", i))
+	case ready.Status != metav1.ConditionTrue:
+		return reconcile.Wait(tokensv1alpha1.IssuerNotReadyReason, issuerRetryInterval,
+			fmt.Errorf("%s is not ready (%s): %s", i, ready.Reason, ready.Message))
+	}
+	return nil
 }

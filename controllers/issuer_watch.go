@@ -4,10 +4,13 @@ import (
 	"context"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -69,4 +72,52 @@ func namesDeviceHiveSecret(spec tokensv1alpha1.TokenIssuerSpec, name string) boo
 	dh := spec.DeviceHive
 	return dh != nil && ((dh.CredentialsSecretRef != nil && dh.CredentialsSecretRef.Name == name) ||
 		(dh.SigningKeySecretRef != nil && dh.SigningKeySecretRef.Name == name))
+}
+
+// issuersNamingSecret lists the issuers of this kind that read a Secret: a
+// TokenIssuer's in its namespace, a ClusterTokenIssuer's in the operator's.
+func (c issuerController[T]) issuersNamingSecret(ctx context.Context, namespace, name string) []ctrlreconcile.Request {
+	var list client.ObjectList = &tokensv1alpha1.TokenIssuerList{}
+	opts := []client.ListOption{client.InNamespace(namespace)}
+	if c.kind == tokensv1alpha1.ClusterTokenIssuerKind {
+		if namespace != c.r.OperatorNamespace {
+			return nil
+		}
+		list, opts = &tokensv1alpha1.ClusterTokenIssuerList{}, nil
+	}
+	if err := c.r.List(ctx, list, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the issuers of a Secret", "secret", name)
+		return nil
+	}
+	var requests []ctrlreconcile.Request
+	_ = meta.EachListItem(list, func(o runtime.Object) error {
+		if issuer := o.(issuerObject); namesDeviceHiveSecret(issuer.GetIssuerSpec(), name) {
+			requests = append(requests, ctrlreconcile.Request{NamespacedName: client.ObjectKeyFromObject(issuer)})
+		}
+		return nil
+	})
+	return requests
+}
+
+// issuerCheckChanged passes an issuer update whose check outcome changed: it
+// turned Ready or not, or detected another AWX API. Tokens wait for it.
+func issuerCheckChanged() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		before, okBefore := e.ObjectOld.(issuerObject)
+		after, okAfter := e.ObjectNew.(issuerObject)
+		if !okBefore || !okAfter {
+			return false
+		}
+		return readyStatus(before) != readyStatus(after) ||
+			before.GetIssuerStatus().AWXAPI != after.GetIssuerStatus().AWXAPI
+	}}
+}
+
+// readyStatus is the status of an issuer's Ready condition for its current spec.
+func readyStatus(issuer issuerObject) metav1.ConditionStatus {
+	ready := meta.FindStatusCondition(issuer.GetConditions(), tokensv1alpha1.ReadyCondition)
+	if ready == nil || issuer.GetIssuerStatus().ObservedGeneration != issuer.GetGeneration() {
+		return metav1.ConditionUnknown
+	}
+	return ready.Status
 }

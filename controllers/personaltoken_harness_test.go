@@ -44,6 +44,7 @@ func newPTEnv(t *testing.T, flavor awxtest.Flavor, fake *clocktesting.FakeClock)
 		ObjectMeta: metav1.ObjectMeta{Name: "ci-bot-login", Namespace: e.ns},
 		StringData: map[string]string{"username": awxUser, "password": awxPassword},
 	})
+	e.checkIssuer("awx")
 	return e
 }
 
@@ -74,7 +75,10 @@ func (e *ptEnv) personalToken(name string, mutate func(*tokensv1alpha1.PersonalT
 func (e *ptEnv) startManager() (stop func()) {
 	return startTestManager(e.t, e.ns, func(mgr ctrl.Manager, credentials cache.Cache) error {
 		r := &PersonalTokenReconciler{TokenDeps: e.managerDeps(mgr, PersonalTokenControllerName)}
-		return r.SetupWithManager(mgr, 2, credentials)
+		if err := r.SetupWithManager(mgr, 2, credentials); err != nil {
+			return err
+		}
+		return e.issuerReconciler(e.managerDeps(mgr, TokenIssuerControllerName)).SetupWithManager(mgr, credentials)
 	})
 }
 

@@ -42,7 +42,7 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 	spec := st.issuer.spec.AWX
 	api, err := awx.New(awx.Config{
 		URL:                   spec.URL,
-		API:                   awx.API(spec.API),
+		API:                   awx.API(st.issuer.awxAPI()),
 		CABundle:              spec.CABundle,
 		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify,
 		Timeout:               k.r.RemoteTimeout,

@@ -23,12 +23,14 @@ type outcome struct {
 	requeue time.Duration // when to look again on success
 }
 
-// finishReconcile records the outcome of a token's reconcile, in the one deferred
-// step every token kind shares: count failures, summarize the conditions, patch
+// finishReconcile records the outcome of a reconcile, in the one deferred step
+// every kind shares: count a token's failures, summarize the conditions, patch
 // the status once, record the error, and turn the outcome into a result.
-func finishReconcile(ctx context.Context, obj tokenObject, patcher *reconcile.StatusPatcher, recorder events.EventRecorder,
+func finishReconcile(ctx context.Context, obj reconcile.Object, patcher *reconcile.StatusPatcher, recorder events.EventRecorder,
 	clk clock.PassiveClock, o outcome) (ctrl.Result, error) {
-	countFailures(obj.GetTokenStatus(), clk, o.err)
+	if token, ok := obj.(tokenObject); ok {
+		countFailures(token.GetTokenStatus(), clk, o.err)
+	}
 	reconcile.Summarize(obj, o.err, o.ready)
 	err := o.err
 	// A token deleted meanwhile has no status to write.

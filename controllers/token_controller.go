@@ -33,7 +33,7 @@ func (tc tokenController) setup(mgr ctrl.Manager, r ctrlreconcile.Reconciler) er
 	if err := indexIssuerRef(mgr, tc.token); err != nil {
 		return err
 	}
-	issuerChanged := builder.WithPredicates(predicate.GenerationChangedPredicate{})
+	issuerChanged := builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, issuerCheckChanged()))
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(tc.name).
 		For(tc.token, builder.WithPredicates(

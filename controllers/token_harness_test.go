@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -70,6 +71,40 @@ func (e *tokenEnv) managerDeps(mgr ctrl.Manager, controller string) TokenDeps {
 // client, possibly wrapped to inject failures or count writes).
 func (e *tokenEnv) manualDeps(c client.Client) TokenDeps {
 	return e.deps(c, c, capturingRecorder{})
+}
+
+// issuerReconciler returns the issuer check as the operator runs it, with the
+// test's namespace as the operator's.
+func (e *tokenEnv) issuerReconciler(deps TokenDeps) *IssuerReconciler {
+	return &IssuerReconciler{TokenDeps: deps, OperatorNamespace: e.ns, CheckInterval: DefaultIssuerCheckInterval}
+}
+
+// checkIssuer runs the check of the TokenIssuer name by hand, for tests that
+// drive tokens by hand, and waits for nothing: it fails the test unless the
+// issuer turns Ready.
+func (e *tokenEnv) checkIssuer(name string) {
+	e.t.Helper()
+	checker := issuerController[*tokensv1alpha1.TokenIssuer]{e.issuerReconciler(e.manualDeps(k8sClient)), tokensv1alpha1.TokenIssuerKind,
+		TokenIssuerControllerName, func() *tokensv1alpha1.TokenIssuer { return &tokensv1alpha1.TokenIssuer{} }}
+	if _, err := e.reconcile(checker, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: name}}); err != nil {
+		e.t.Fatalf("failed to check TokenIssuer %s: %v", name, err)
+	}
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, issuer); err != nil ||
+		!meta.IsStatusConditionTrue(issuer.Status.Conditions, tokensv1alpha1.ReadyCondition) {
+		e.t.Fatalf("TokenIssuer %s is not Ready: %v %+v", name, err, issuer.Status.Conditions)
+	}
+}
+
+// waitIssuerReady waits until the TokenIssuer name has passed a check of its
+// current spec: the check's remote calls are over, so a test can count from here.
+func (e *tokenEnv) waitIssuerReady(name string) {
+	e.t.Helper()
+	NewWithT(e.t).Eventually(func(g Gomega) {
+		issuer := &tokensv1alpha1.TokenIssuer{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, issuer)).To(Succeed())
+		g.Expect(readyStatus(issuer)).To(Equal(metav1.ConditionTrue), "conditions: %+v", issuer.Status.Conditions)
+	}).WithTimeout(testenv.Wait).WithPolling(50 * time.Millisecond).Should(Succeed())
 }
 
 // reconcile runs one reconcile of obj by hand, logging to the test.

@@ -37,6 +37,8 @@ type Options struct {
 	RemoteTimeout time.Duration
 	// OperatorNamespace holds the Secrets that ClusterTokenIssuers name.
 	OperatorNamespace string
+	// IssuerCheckInterval is how often a healthy issuer is checked again.
+	IssuerCheckInterval time.Duration
 	// Logger, when set, is the manager's and its controllers' logger instead of
 	// the global one: a test gives each manager its own.
 	Logger logr.Logger
@@ -96,6 +98,10 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if err := (&controllers.DeviceAccessTokenReconciler{TokenDeps: deps(controllers.DeviceAccessTokenControllerName),
 		OperatorNamespace: o.OperatorNamespace}).SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
+		return nil, err
+	}
+	if err := (&controllers.IssuerReconciler{TokenDeps: deps(controllers.TokenIssuerControllerName),
+		OperatorNamespace: o.OperatorNamespace, CheckInterval: o.IssuerCheckInterval}).SetupWithManager(mgr, credentials); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
