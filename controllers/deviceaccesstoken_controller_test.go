@@ -603,38 +603,42 @@ func staleReader(snapshot *tokensv1alpha1.DeviceAccessToken) client.Client {
 }
 
 // A pair cannot be revoked, so none may be minted from a spec the user has
-// already changed: not even when the intent to mint, already recorded by an
-// attempt that failed, writes nothing that an optimistic lock could refuse.
+// already changed: not even when the intent to mint, recorded before a crash,
+// equals the one the stale object calls for, so that writing it again writes
+// nothing an optimistic lock could refuse.
 func TestDeviceAccessTokenReconciler_StaleCacheNeverMints(t *testing.T) {
 	g := NewWithT(t)
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
 	e := newDATEnv(t, clk)
 	dat := e.deviceAccessToken("stale", dhOfflineIssuer, nil)
-	r := e.manualReconciler(k8sClient)
-	_, err := e.reconcile(r, dat)
+	_, err := e.reconcile(e.manualReconciler(k8sClient), dat)
 	g.Expect(err).NotTo(HaveOccurred())
 	held := e.secret("stale-dh").Annotations[tokensv1alpha1.TokenHashAnnotation]
 
-	// A rotation whose mint fails after the intent is recorded: the key is gone.
-	key := e.secret(dhSigningSecret)
-	g.Expect(k8sClient.Delete(ctx, key)).To(Succeed())
+	// A rotation whose process dies after recording the intent.
 	current := e.get(dat)
 	patch := client.MergeFrom(current.DeepCopy())
 	current.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "r1"}
 	g.Expect(k8sClient.Patch(ctx, current, patch)).To(Succeed())
-	_, _ = e.reconcile(r, dat)
+	clk.Step(time.Minute) // a pair signed in another second differs from the held one
+	var dead atomic.Bool
+	crashing := e.manualReconciler(dieAt(false, func(obj client.Object) bool {
+		secret, ok := obj.(*corev1.Secret)
+		return ok && secret.Name == "stale-dh"
+	}, &dead))
+	_, _ = e.reconcile(crashing, dat)
+	g.Expect(dead.Load()).To(BeTrue(), "the crash point was reached")
 	g.Expect(meta.FindStatusCondition(e.get(dat).Status.Conditions, tokensv1alpha1.IssuingCondition)).NotTo(BeNil())
-	e.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: dhSigningSecret, Namespace: e.ns}, Data: key.Data})
 
-	// The user narrows the rights; the reconciler still reads the object before.
+	// The user narrows the rights; the restarted process still reads the object
+	// as it was.
 	snapshot := e.get(dat)
 	current = e.get(dat)
 	patch = client.MergeFrom(current.DeepCopy())
 	current.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"GetDevice"}
 	g.Expect(k8sClient.Patch(ctx, current, patch)).To(Succeed())
-
-	// A pair signed in another second differs from the held one.
 	clk.Step(time.Minute)
+
 	stale := &DeviceAccessTokenReconciler{TokenDeps: e.deps(staleReader(snapshot), k8sClient, capturingRecorder{}), OperatorNamespace: e.ns}
 	_, err = e.reconcile(stale, dat)
 	g.Expect(err).NotTo(HaveOccurred(), "a stale cache is retried quietly")

@@ -36,6 +36,9 @@ func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why ro
 		}
 	}
 	reconcile.MarkTrue(obj, tokensv1alpha1.IssuingCondition, why.Reason, why.Message)
+	// kstatus (kubectl wait, Flux, Argo CD) reads a token being issued, or whose
+	// mint was interrupted, as in progress.
+	reconcile.MarkTrue(obj, tokensv1alpha1.ReconcilingCondition, why.Reason, "issuing a new token: "+why.Message)
 	intentWritten := st.patcher.Changed(obj)
 	if err := st.patcher.Patch(ctx, obj); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to record the intent to mint (will retry): %w", err))
