@@ -118,7 +118,7 @@ func (i resolvedIssuer) awxAPI() tokensv1alpha1.AWXAPI {
 func (i resolvedIssuer) checkReady() error {
 	ready := meta.FindStatusCondition(i.status.Conditions, tokensv1alpha1.ReadyCondition)
 	switch {
-	case ready == nil || i.status.ObservedGeneration != i.generation:
+	case ready == nil || ready.ObservedGeneration != i.generation:
 		return reconcile.Wait(tokensv1alpha1.IssuerNotReadyReason, issuerRetryInterval,
 			fmt.Errorf("%s has not been checked yet", i))
 	case ready.Status != metav1.ConditionTrue:

@@ -113,10 +113,11 @@ func issuerCheckChanged() predicate.Funcs {
 	}}
 }
 
-// readyStatus is the status of an issuer's Ready condition for its current spec.
+// readyStatus is the status of an issuer's Ready condition for its current spec
+// (Unknown until a check of that spec has had an outcome).
 func readyStatus(issuer issuerObject) metav1.ConditionStatus {
 	ready := meta.FindStatusCondition(issuer.GetConditions(), tokensv1alpha1.ReadyCondition)
-	if ready == nil || issuer.GetIssuerStatus().ObservedGeneration != issuer.GetGeneration() {
+	if ready == nil || ready.ObservedGeneration != issuer.GetGeneration() {
 		return metav1.ConditionUnknown
 	}
 	return ready.Status
