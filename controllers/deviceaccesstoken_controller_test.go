@@ -249,9 +249,10 @@ func TestDeviceAccessTokenReconciler_ClusterTokenIssuerReadsTheOperatorNamespace
 		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{
 			URL: e.url, Mode: tokensv1alpha1.DeviceHiveModeOffline,
 			SigningKeySecretRef: &tokensv1alpha1.SecretKeyRef{Name: dhSigningSecret, Key: "secret"},
-		}},
+		}, Policy: &tokensv1alpha1.IssuerPolicy{AllowedUserIDs: []string{"2"}}},
 	}
 	e.create(cti)
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, cti) })
 	e.startManager()
 	dat := e.waitReady(e.deviceAccessToken("clustered", "", func(dat *tokensv1alpha1.DeviceAccessToken) {
 		dat.Spec.IssuerRef = tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.ClusterTokenIssuerKind, Name: cti.Name}
@@ -267,6 +268,9 @@ func TestDeviceAccessTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing
 		CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: dhAdminSecret},
 	}, &tokensv1alpha1.IssuerPolicy{
 		AllowedActions:           []tokensv1alpha1.DeviceHiveAction{"GetDevice", "GetDeviceNotification"},
+		AllowedUserIDs:           []string{"2"},
+		AllowedNetworkIDs:        []string{"1", "3"},
+		AllowedDeviceTypeIDs:     []string{"7"},
 		AllowWildcardDeviceTypes: ptr.To(false),
 		MaxAccessTokenLifetime:   &metav1.Duration{Duration: 10 * time.Minute},
 		MaxRefreshTokenLifetime:  &metav1.Duration{Duration: time.Hour},
@@ -308,6 +312,15 @@ func TestDeviceAccessTokenReconciler_PolicyRefusesBeforeAnyRemoteCall(t *testing
 		{"wildcard device types where refused", "dh-strict", strict(func(dat *tokensv1alpha1.DeviceAccessToken) {
 			dat.Spec.DeviceTypeIDs = []string{"*"}
 		}), tokensv1alpha1.PolicyViolationReason, `spec.deviceTypeIds: ["*"] is not allowed by TokenIssuer "dh-strict"`},
+		{"another user, the administrator", "dh-strict", strict(func(dat *tokensv1alpha1.DeviceAccessToken) { dat.Spec.UserID = dhAdminID }),
+			tokensv1alpha1.PolicyViolationReason, `spec.userId: 1 is not allowed by TokenIssuer "dh-strict"`},
+		{"a network not allowed", "dh-strict", strict(func(dat *tokensv1alpha1.DeviceAccessToken) { dat.Spec.NetworkIDs = []string{"1", "5"} }),
+			tokensv1alpha1.PolicyViolationReason, `spec.networkIds: "5" is not allowed by TokenIssuer "dh-strict"`},
+		{"a device type not allowed", "dh-strict", strict(func(dat *tokensv1alpha1.DeviceAccessToken) { dat.Spec.DeviceTypeIDs = []string{"8"} }),
+			tokensv1alpha1.PolicyViolationReason, `spec.deviceTypeIds: "8" is not allowed by TokenIssuer "dh-strict"`},
+		{"a privileged action that changes the user", dhAPIIssuer, func(dat *tokensv1alpha1.DeviceAccessToken) {
+			dat.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"GetDevice", "UpdateCurrentUser"}
+		}, tokensv1alpha1.PolicyViolationReason, `spec.actions: "UpdateCurrentUser" is privileged`},
 		{"an AWX issuer", "awx", nil, tokensv1alpha1.IssuerMismatchReason, `TokenIssuer "awx" has no deviceHive block`},
 	}
 	for i, tc := range cases {

@@ -74,6 +74,51 @@ func Test_deviceAccessTokenKind_checkPolicy(t *testing.T) {
 		{name: "allowedActions refuses another action",
 			policy:  &tokensv1alpha1.IssuerPolicy{AllowedActions: []tokensv1alpha1.DeviceHiveAction{"GetDevice"}},
 			wantErr: `spec.actions: "GetDeviceNotification" is not allowed by TokenIssuer "devicehive" (policy.allowedActions: [GetDevice])`},
+		{name: "UpdateCurrentUser, which changes the user's password, is privileged",
+			mutate: func(d *tokensv1alpha1.DeviceAccessToken) {
+				d.Spec.Actions = []tokensv1alpha1.DeviceHiveAction{"UpdateCurrentUser"}
+			},
+			wantErr: `spec.actions: "UpdateCurrentUser" is privileged`},
+		{name: "allowedUserIds allows a listed user",
+			policy: &tokensv1alpha1.IssuerPolicy{AllowedUserIDs: []string{"2", "9"}}},
+		{name: "allowedUserIds refuses another user, the administrator say",
+			policy:  &tokensv1alpha1.IssuerPolicy{AllowedUserIDs: []string{"9"}},
+			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.UserID = 1 },
+			wantErr: `spec.userId: 1 is not allowed by TokenIssuer "devicehive" (policy.allowedUserIds: [9])`},
+		{name: "allowedUserIds * allows any user",
+			policy: &tokensv1alpha1.IssuerPolicy{AllowedUserIDs: []string{"*"}},
+			mutate: func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.UserID = 1 }},
+		{name: "allowedNetworkIds allows listed networks",
+			policy: &tokensv1alpha1.IssuerPolicy{AllowedNetworkIDs: []string{"1", "3", "5"}}},
+		{name: "allowedNetworkIds refuses a network it does not list",
+			policy:  &tokensv1alpha1.IssuerPolicy{AllowedNetworkIDs: []string{"1"}},
+			wantErr: `spec.networkIds: "3" is not allowed by TokenIssuer "devicehive" (policy.allowedNetworkIds: [1])`},
+		{name: "allowedNetworkIds without * refuses a wildcard network even where wildcards are allowed",
+			policy:  &tokensv1alpha1.IssuerPolicy{AllowedNetworkIDs: []string{"1"}, AllowWildcardNetworks: ptr.To(true)},
+			mutate:  func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.NetworkIDs = []string{"*"} },
+			wantErr: `spec.networkIds: "*" is not allowed`},
+		{name: "allowedDeviceTypeIds refuses the wildcard it does not list",
+			policy:  &tokensv1alpha1.IssuerPolicy{AllowedDeviceTypeIDs: []string{"4"}},
+			wantErr: `spec.deviceTypeIds: "*" is not allowed by TokenIssuer "devicehive" (policy.allowedDeviceTypeIds: [4])`},
+		{name: "allowedDeviceTypeIds allows a listed device type",
+			policy: &tokensv1alpha1.IssuerPolicy{AllowedDeviceTypeIDs: []string{"4"}},
+			mutate: func(d *tokensv1alpha1.DeviceAccessToken) { d.Spec.DeviceTypeIDs = []string{"4"} }},
+		{name: "without a cap, an access lifetime above 24h is refused",
+			mutate: func(d *tokensv1alpha1.DeviceAccessToken) {
+				d.Spec.AccessTokenLifetime = metav1.Duration{Duration: 25 * time.Hour}
+				d.Spec.RefreshTokenLifetime = metav1.Duration{Duration: 48 * time.Hour}
+			},
+			wantErr: "spec.accessTokenLifetime: 25h0m0s is longer than the 24h0m0s allowed"},
+		{name: "without a cap, a refresh lifetime above 30 days is refused",
+			mutate: func(d *tokensv1alpha1.DeviceAccessToken) {
+				d.Spec.RefreshTokenLifetime = metav1.Duration{Duration: 721 * time.Hour}
+			},
+			wantErr: "spec.refreshTokenLifetime: 721h0m0s is longer than the 720h0m0s allowed"},
+		{name: "a cap above the default allows more",
+			policy: &tokensv1alpha1.IssuerPolicy{MaxRefreshTokenLifetime: &metav1.Duration{Duration: 2000 * time.Hour}},
+			mutate: func(d *tokensv1alpha1.DeviceAccessToken) {
+				d.Spec.RefreshTokenLifetime = metav1.Duration{Duration: 1000 * time.Hour}
+			}},
 		{name: "access lifetime at the max",
 			policy: &tokensv1alpha1.IssuerPolicy{MaxAccessTokenLifetime: &metav1.Duration{Duration: 30 * time.Minute}}},
 		{name: "access lifetime above the max",

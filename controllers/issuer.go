@@ -6,9 +6,11 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -67,12 +69,39 @@ func resolveIssuer(ctx context.Context, c client.Reader, namespace string, ref t
 	if err != nil {
 		return issuer, err
 	}
-	if allowed := issuer.policy().AllowedNamespaces; ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind &&
-		len(allowed) > 0 && !slices.Contains(allowed, namespace) {
-		return issuer, reconcile.Stall(tokensv1alpha1.NamespaceNotAllowedReason,
+	if ref.Kind != tokensv1alpha1.ClusterTokenIssuerKind {
+		return issuer, nil
+	}
+	policy := issuer.policy()
+	if allowed := policy.AllowedNamespaces; len(allowed) > 0 && !slices.Contains(allowed, namespace) {
+		return issuer, reconcile.StallAndRetry(tokensv1alpha1.NamespaceNotAllowedReason, issuerRetryInterval,
 			fmt.Errorf("%s does not serve namespace %q: add it to the issuer's policy.allowedNamespaces or use another issuer", issuer, namespace))
 	}
+	if policy.NamespaceSelector != nil {
+		return issuer, checkNamespaceSelector(ctx, c, issuer, namespace)
+	}
 	return issuer, nil
+}
+
+// checkNamespaceSelector refuses a namespace whose labels the issuer's
+// policy.namespaceSelector does not select. A namespace relabelled later is
+// looked at again within issuerRetryInterval.
+func checkNamespaceSelector(ctx context.Context, c client.Reader, issuer resolvedIssuer, namespace string) error {
+	selector, err := metav1.LabelSelectorAsSelector(issuer.policy().NamespaceSelector)
+	if err != nil {
+		return reconcile.Stall(tokensv1alpha1.NamespaceNotAllowedReason,
+			fmt.Errorf("%s has an invalid policy.namespaceSelector: %w", issuer, err))
+	}
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := c.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read namespace %q: %w", namespace, err))
+	}
+	if !selector.Matches(labels.Set(ns.Labels)) {
+		return reconcile.StallAndRetry(tokensv1alpha1.NamespaceNotAllowedReason, issuerRetryInterval,
+			fmt.Errorf("%s does not serve namespace %q: its labels do not match the issuer's policy.namespaceSelector", issuer, namespace))
+	}
+	return nil
 }
 
 // getIssuer reads the issuer a token names, whatever its policy: revoking the

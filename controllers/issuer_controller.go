@@ -25,6 +25,7 @@ const (
 
 // +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=tokenissuers;clustertokenissuers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=tokenissuers/status;clustertokenissuers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // IssuerReconciler checks that TokenIssuers and ClusterTokenIssuers can mint:
 // their configuration, the Secrets they name and, where that costs no token,

@@ -108,10 +108,12 @@ func TestIssuerReconciler_ClusterTokenIssuer(t *testing.T) {
 	// Secrets live.
 	good := &tokensv1alpha1.ClusterTokenIssuer{ObjectMeta: metav1.ObjectMeta{GenerateName: "dh-cluster-"},
 		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{URL: e.url, Mode: tokensv1alpha1.DeviceHiveModeOffline,
-			SigningKeySecretRef: &tokensv1alpha1.SecretKeyRef{Name: dhSigningSecret, Key: "secret"}}}}
+			SigningKeySecretRef: &tokensv1alpha1.SecretKeyRef{Name: dhSigningSecret, Key: "secret"}},
+			Policy: &tokensv1alpha1.IssuerPolicy{AllowedUserIDs: []string{"2"}}}}
 	missing := &tokensv1alpha1.ClusterTokenIssuer{ObjectMeta: metav1.ObjectMeta{GenerateName: "dh-cluster-"},
 		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{URL: e.url, Mode: tokensv1alpha1.DeviceHiveModeOffline,
-			SigningKeySecretRef: &tokensv1alpha1.SecretKeyRef{Name: "elsewhere", Key: "secret"}}}}
+			SigningKeySecretRef: &tokensv1alpha1.SecretKeyRef{Name: "elsewhere", Key: "secret"}},
+			Policy: &tokensv1alpha1.IssuerPolicy{AllowedUserIDs: []string{"2"}}}}
 	for _, issuer := range []*tokensv1alpha1.ClusterTokenIssuer{good, missing} {
 		e.create(issuer)
 		t.Cleanup(func() { _ = k8sClient.Delete(ctx, issuer) })

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -323,4 +324,60 @@ func TestPersonalTokenReconciler_ForeignSecretStopsBeforeMinting(t *testing.T) {
 	}).WithTimeout(testenv.Wait).Should(Succeed())
 	g.Expect(e.awx.Calls("create")).To(BeZero(), "nothing is minted for a Secret that cannot be written")
 	g.Expect(string(e.secret("taken-awx").Data["token"])).To(Equal("someone else's"))
+}
+
+// Tenancy: a ClusterTokenIssuer serves only the namespaces its selector picks,
+// and an issuer mints only for the AWX users its policy lists.
+func TestPersonalTokenReconciler_IssuerPolicyKeepsTenantsInTheirRights(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	selective := &tokensv1alpha1.ClusterTokenIssuer{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "awx-selective-"},
+		Spec: tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: e.awx.URL()},
+			Policy: &tokensv1alpha1.IssuerPolicy{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"tokens": "allowed"}}}},
+	}
+	e.create(selective)
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, selective) })
+	e.create(&tokensv1alpha1.TokenIssuer{
+		ObjectMeta: metav1.ObjectMeta{Name: "awx-deploy-only", Namespace: e.ns},
+		Spec: tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: e.awx.URL()},
+			Policy: &tokensv1alpha1.IssuerPolicy{AllowedUsers: []string{"deploy-bot"}}},
+	})
+	startIssuerManager(t, e.ns)
+	expectIssuer(t, selective, issuerOutcome{ready: metav1.ConditionTrue, message: "Controller",
+		awxAPI: tokensv1alpha1.AWXAPIController, kstatus: kstatus.CurrentStatus})
+	e.waitIssuerReady("awx-deploy-only")
+	e.awx.ResetCalls()
+	r := e.manualReconciler(k8sClient)
+
+	unselected := e.personalToken("unselected", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.IssuerRef = tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.ClusterTokenIssuerKind, Name: selective.Name}
+	})
+	_, err := e.reconcile(r, unselected)
+	g.Expect(err).NotTo(HaveOccurred())
+	expectReady(g, e.get(unselected), tokensv1alpha1.NamespaceNotAllowedReason, "policy.namespaceSelector")
+	g.Expect(e.awx.TotalCalls()).To(BeZero(), "refused before any call")
+
+	otherUser := e.personalToken("other-user", func(pt *tokensv1alpha1.PersonalToken) { pt.Spec.IssuerRef.Name = "awx-deploy-only" })
+	_, err = e.reconcile(r, otherUser)
+	g.Expect(err).NotTo(HaveOccurred())
+	expectReady(g, e.get(otherUser), tokensv1alpha1.PolicyViolationReason, `AWX user "ci-bot", which TokenIssuer "awx-deploy-only" does not allow`)
+	g.Expect(e.awx.Calls(awxtest.KindCreate)).To(BeZero(), "nothing minted for a user the issuer does not allow")
+
+	// Labelling the namespace lets the selective issuer serve it.
+	ns := &corev1.Namespace{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: e.ns}, ns)).To(Succeed())
+	ns.Labels = map[string]string{"tokens": "allowed"}
+	g.Expect(k8sClient.Update(ctx, ns)).To(Succeed())
+	_, err = e.reconcile(r, unselected)
+	g.Expect(err).NotTo(HaveOccurred())
+	expectReady(g, e.get(unselected), "Succeeded", "is in Secret")
+}
+
+// expectReady asserts obj's Ready condition's reason and a part of its message.
+func expectReady(g Gomega, obj tokenObject, reason, message string) {
+	ready := meta.FindStatusCondition(obj.GetConditions(), tokensv1alpha1.ReadyCondition)
+	g.Expect(ready).NotTo(BeNil())
+	g.Expect(ready.Reason).To(Equal(reason), "%+v", ready)
+	g.Expect(ready.Message).To(ContainSubstring(message))
 }

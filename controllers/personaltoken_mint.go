@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,7 +27,8 @@ type personalTokenMint struct {
 }
 
 // prepareMint identifies the AWX user of the credentials, refuses another user
-// than spec.user, and records the intent: the marker, the user and the Secret.
+// than spec.user or one the issuer's policy does not allow, and records the
+// intent: the marker, the user and the Secret.
 func (k *personalTokenKind) prepareMint(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) error {
 	session, err := k.remote(ctx, pt, st)
 	if err != nil {
@@ -34,6 +36,11 @@ func (k *personalTokenKind) prepareMint(ctx context.Context, pt *tokensv1alpha1.
 	}
 	if err := checkUser(pt, session.me); err != nil {
 		return err
+	}
+	if allowed := st.issuer.policy().AllowedUsers; len(allowed) > 0 && !slices.Contains(allowed, session.me.Username) {
+		return reconcile.Stall(tokensv1alpha1.PolicyViolationReason, fmt.Errorf(
+			"spec.credentialsSecretRef: Secret %q belongs to AWX user %q, which %s does not allow (policy.allowedUsers: %v)",
+			pt.Spec.CredentialsSecretRef.Name, session.me.Username, st.issuer, allowed))
 	}
 	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: newMarker(pt), StartedAt: metav1.NewTime(k.r.Clock.Now()),
 		UserID: session.me.ID, SecretName: pt.Spec.Secret.Name}

@@ -91,6 +91,7 @@ spec:
     url: "https://dh.example.com/dh/rest"
     mode: Offline
     signingKeySecretRef: {name: dh-jwt-secret}
+  policy: {allowedUserIds: ["2"]}
 `, &issuer)
 		g.Expect(issuer.Spec.DeviceHive.SigningKeySecretRef.Key).To(Equal("secret"))
 	})

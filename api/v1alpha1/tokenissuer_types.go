@@ -99,6 +99,8 @@ type DeviceHiveIssuer struct {
 
 // IssuerPolicy limits what tokens of an issuer may ask for. A token that asks for
 // more is refused before any remote call.
+// +kubebuilder:validation:XValidation:rule="!has(self.allowedNetworkIds) || !('*' in self.allowedNetworkIds) || (has(self.allowWildcardNetworks) && self.allowWildcardNetworks)",message="allowedNetworkIds may hold '*' only with allowWildcardNetworks: true",fieldPath=.allowedNetworkIds
+// +kubebuilder:validation:XValidation:rule="!has(self.allowedDeviceTypeIds) || !('*' in self.allowedDeviceTypeIds) || !has(self.allowWildcardDeviceTypes) || self.allowWildcardDeviceTypes",message="allowedDeviceTypeIds may not hold '*' when allowWildcardDeviceTypes is false",fieldPath=.allowedDeviceTypeIds
 type IssuerPolicy struct {
 	// allowedScopes are the AWX scopes a PersonalToken may ask for; all when empty.
 	// +listType=set
@@ -114,14 +116,53 @@ type IssuerPolicy struct {
 	// +optional
 	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
 
+	// allowedUsers are the AWX usernames a PersonalToken may be minted for: the
+	// user its credentials belong to, asked of AWX (/me) before minting. All when
+	// empty.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=150
+	// +optional
+	AllowedUsers []string `json:"allowedUsers,omitempty"`
+
 	// allowedActions are the DeviceHive actions a DeviceAccessToken may ask for.
-	// When empty, every action but the privileged ones: ManageToken, ManagePlugin
-	// and the admin actions (ManageUser, ManageConfiguration, ManageNetwork,
-	// ManageDeviceType) must be listed by name, as DeviceHive cannot revoke a token.
+	// When empty, every action but the privileged ones: ManageToken, ManagePlugin,
+	// UpdateCurrentUser and the admin actions (ManageUser, ManageConfiguration,
+	// ManageNetwork, ManageDeviceType) must be listed by name, as DeviceHive cannot
+	// revoke a token.
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=17
 	// +optional
 	AllowedActions []DeviceHiveAction `json:"allowedActions,omitempty"`
+
+	// allowedUserIds are the DeviceHive user ids a DeviceAccessToken may act as
+	// (spec.userId), as numeric strings; ["*"] allows any user. All when empty,
+	// which a ClusterTokenIssuer for DeviceHive may not be: any namespace could
+	// then mint a pair for any user, the administrator included.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:Pattern=`^([1-9][0-9]{0,18}|\*)$`
+	// +optional
+	AllowedUserIDs []string `json:"allowedUserIds,omitempty"`
+
+	// allowedNetworkIds are the DeviceHive network ids a DeviceAccessToken may list
+	// in spec.networkIds, as numeric strings. All when empty. ["*"] in a token still
+	// needs allowWildcardNetworks, and "*" may be listed here only with it.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=1024
+	// +kubebuilder:validation:items:Pattern=`^([1-9][0-9]{0,18}|\*)$`
+	// +optional
+	AllowedNetworkIDs []string `json:"allowedNetworkIds,omitempty"`
+
+	// allowedDeviceTypeIds are the DeviceHive device type ids a DeviceAccessToken
+	// may list in spec.deviceTypeIds, as numeric strings. All when empty. "*" may be
+	// listed here only where allowWildcardDeviceTypes is not false.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=1024
+	// +kubebuilder:validation:items:Pattern=`^([1-9][0-9]{0,18}|\*)$`
+	// +optional
+	AllowedDeviceTypeIDs []string `json:"allowedDeviceTypeIds,omitempty"`
 
 	// allowWildcardNetworks lets a DeviceAccessToken ask for networkIds ["*"] (every
 	// network the user can reach). Unset means false.
@@ -134,7 +175,7 @@ type IssuerPolicy struct {
 	AllowWildcardDeviceTypes *bool `json:"allowWildcardDeviceTypes,omitempty"`
 
 	// maxAccessTokenLifetime is the longest accessTokenLifetime a DeviceAccessToken
-	// may ask for.
+	// may ask for; 24h when unset.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="maxAccessTokenLifetime must be at least 1m"
@@ -142,7 +183,7 @@ type IssuerPolicy struct {
 	MaxAccessTokenLifetime *metav1.Duration `json:"maxAccessTokenLifetime,omitempty"`
 
 	// maxRefreshTokenLifetime is the longest refreshTokenLifetime a DeviceAccessToken
-	// may ask for.
+	// may ask for; 720h (30 days) when unset.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="maxRefreshTokenLifetime must be at least 1m"
@@ -157,13 +198,19 @@ type IssuerPolicy struct {
 	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	// +optional
 	AllowedNamespaces []string `json:"allowedNamespaces,omitempty"`
+
+	// namespaceSelector selects, by their labels, the namespaces whose tokens may
+	// use a ClusterTokenIssuer; with allowedNamespaces, a namespace must pass both.
+	// All namespaces when both are unset. Not valid on a TokenIssuer.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 }
 
 // TokenIssuerSpec says where tokens come from and what may be asked. Exactly one of
 // awx and deviceHive is set.
 // +kubebuilder:validation:XValidation:rule="has(self.awx) != has(self.deviceHive)",message="exactly one of awx or deviceHive must be set"
-// +kubebuilder:validation:XValidation:rule="!has(self.awx) || !has(self.policy) || !(has(self.policy.allowedActions) || has(self.policy.allowWildcardNetworks) || has(self.policy.allowWildcardDeviceTypes) || has(self.policy.maxAccessTokenLifetime) || has(self.policy.maxRefreshTokenLifetime))",message="policy.allowedActions, allowWildcardNetworks, allowWildcardDeviceTypes, maxAccessTokenLifetime and maxRefreshTokenLifetime apply to deviceHive issuers only",fieldPath=.policy
-// +kubebuilder:validation:XValidation:rule="!has(self.deviceHive) || !has(self.policy) || !(has(self.policy.allowedScopes) || has(self.policy.maxAge))",message="policy.allowedScopes and policy.maxAge apply to awx issuers only",fieldPath=.policy
+// +kubebuilder:validation:XValidation:rule="!has(self.awx) || !has(self.policy) || !(has(self.policy.allowedActions) || has(self.policy.allowedUserIds) || has(self.policy.allowedNetworkIds) || has(self.policy.allowedDeviceTypeIds) || has(self.policy.allowWildcardNetworks) || has(self.policy.allowWildcardDeviceTypes) || has(self.policy.maxAccessTokenLifetime) || has(self.policy.maxRefreshTokenLifetime))",message="policy.allowedActions, allowedUserIds, allowedNetworkIds, allowedDeviceTypeIds, allowWildcardNetworks, allowWildcardDeviceTypes, maxAccessTokenLifetime and maxRefreshTokenLifetime apply to deviceHive issuers only",fieldPath=.policy
+// +kubebuilder:validation:XValidation:rule="!has(self.deviceHive) || !has(self.policy) || !(has(self.policy.allowedScopes) || has(self.policy.maxAge) || has(self.policy.allowedUsers))",message="policy.allowedScopes, maxAge and allowedUsers apply to awx issuers only",fieldPath=.policy
 type TokenIssuerSpec struct {
 	// awx mints AWX / AAP personal access tokens.
 	// +optional
@@ -210,6 +257,7 @@ type TokenIssuerStatus struct {
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.policy) || !has(self.spec.policy.allowedNamespaces)",message="spec.policy.allowedNamespaces is for ClusterTokenIssuer only: a TokenIssuer serves its own namespace",fieldPath=.spec.policy.allowedNamespaces
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.policy) || !has(self.spec.policy.namespaceSelector)",message="spec.policy.namespaceSelector is for ClusterTokenIssuer only: a TokenIssuer serves its own namespace",fieldPath=.spec.policy.namespaceSelector
 type TokenIssuer struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -252,6 +300,7 @@ type TokenIssuerList struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=ctissuer,categories=tokenoperator
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.deviceHive) || (has(self.spec.policy) && has(self.spec.policy.allowedUserIds))",message="a ClusterTokenIssuer for DeviceHive needs spec.policy.allowedUserIds: without it any namespace could mint a pair for any DeviceHive user, the administrator included",fieldPath=.spec.policy
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="API",type=string,JSONPath=`.status.awxAPI`,priority=1
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1

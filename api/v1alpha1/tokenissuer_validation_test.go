@@ -54,6 +54,10 @@ func TestTokenIssuer_APIServerValidation(t *testing.T) {
 				"spec.policy", "apply to deviceHive issuers only"},
 			{"allowedNamespaces on a namespaced issuer", `{"spec":{"policy":{"allowedNamespaces":["ci"]}}}`,
 				"spec.policy.allowedNamespaces", "for ClusterTokenIssuer only"},
+			{"namespaceSelector on a namespaced issuer", `{"spec":{"policy":{"namespaceSelector":{"matchLabels":{"team":"ci"}}}}}`,
+				"spec.policy.namespaceSelector", "for ClusterTokenIssuer only"},
+			{"DeviceHive users on an awx issuer", `{"spec":{"policy":{"allowedUserIds":["2"]}}}`,
+				"spec.policy", "apply to deviceHive issuers only"},
 			{"unknown allowed scope", `{"spec":{"policy":{"allowedScopes":["admin"]}}}`,
 				"spec.policy.allowedScopes[0]", `Unsupported value: "admin"`},
 		})
@@ -72,6 +76,14 @@ func TestTokenIssuer_APIServerValidation(t *testing.T) {
 				"spec.deviceHive.url", "url must be an http or https URL"},
 			{"AWX policy on a deviceHive issuer", `{"spec":{"policy":{"allowedScopes":["read"]}}}`,
 				"spec.policy", "apply to awx issuers only"},
+			{"AWX users on a deviceHive issuer", `{"spec":{"policy":{"allowedUsers":["ci-bot"]}}}`,
+				"spec.policy", "apply to awx issuers only"},
+			{"a user id that is not a number", `{"spec":{"policy":{"allowedUserIds":["admin"]}}}`,
+				"spec.policy.allowedUserIds[0]", "should match"},
+			{"a wildcard network without allowWildcardNetworks", `{"spec":{"policy":{"allowedNetworkIds":["1","*"]}}}`,
+				"spec.policy.allowedNetworkIds", "may hold '*' only with allowWildcardNetworks: true"},
+			{"a wildcard device type where wildcards are refused", `{"spec":{"policy":{"allowWildcardDeviceTypes":false,"allowedDeviceTypeIds":["*"]}}}`,
+				"spec.policy.allowedDeviceTypeIds", "may not hold '*' when allowWildcardDeviceTypes is false"},
 			{"unknown allowed action", `{"spec":{"policy":{"allowedActions":["GetDevice","DoAnything"]}}}`,
 				"spec.policy.allowedActions[1]", `Unsupported value: "DoAnything"`},
 			{"longest access lifetime under a minute", `{"spec":{"policy":{"maxAccessTokenLifetime":"10s"}}}`,
@@ -88,5 +100,7 @@ func TestClusterTokenIssuer_APIServerValidation(t *testing.T) {
 			"spec.awx.url", "url must be an http or https URL"},
 		{"allowed namespace that is not a namespace name", `{"spec":{"policy":{"allowedNamespaces":["CI_Jobs"]}}}`,
 			"spec.policy.allowedNamespaces[0]", "should match"},
+		{"DeviceHive without allowedUserIds: any namespace could mint for any user", `{"spec":{"awx":null,"deviceHive":{"url":"https://dh.example.com/auth/rest","mode":"Offline","signingKeySecretRef":{"name":"dh-jwt-secret"}},"policy":{"allowedScopes":null}}}`,
+			"spec.policy", "a ClusterTokenIssuer for DeviceHive needs spec.policy.allowedUserIds"},
 	})
 }

@@ -245,9 +245,29 @@ func (in *IssuerPolicy) DeepCopyInto(out *IssuerPolicy) {
 		*out = new(v1.Duration)
 		**out = **in
 	}
+	if in.AllowedUsers != nil {
+		in, out := &in.AllowedUsers, &out.AllowedUsers
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.AllowedActions != nil {
 		in, out := &in.AllowedActions, &out.AllowedActions
 		*out = make([]DeviceHiveAction, len(*in))
+		copy(*out, *in)
+	}
+	if in.AllowedUserIDs != nil {
+		in, out := &in.AllowedUserIDs, &out.AllowedUserIDs
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
+	if in.AllowedNetworkIDs != nil {
+		in, out := &in.AllowedNetworkIDs, &out.AllowedNetworkIDs
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
+	if in.AllowedDeviceTypeIDs != nil {
+		in, out := &in.AllowedDeviceTypeIDs, &out.AllowedDeviceTypeIDs
+		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
 	if in.AllowWildcardNetworks != nil {
@@ -274,6 +294,11 @@ func (in *IssuerPolicy) DeepCopyInto(out *IssuerPolicy) {
 		in, out := &in.AllowedNamespaces, &out.AllowedNamespaces
 		*out = make([]string, len(*in))
 		copy(*out, *in)
+	}
+	if in.NamespaceSelector != nil {
+		in, out := &in.NamespaceSelector, &out.NamespaceSelector
+		*out = new(v1.LabelSelector)
+		(*in).DeepCopyInto(*out)
 	}
 }
 

@@ -88,8 +88,9 @@ func IsAdminAction(name string) bool {
 
 // IsPrivileged reports whether an action reaches beyond the devices a token is
 // for: the admin actions, ManageToken (which mints tokens of any rights, as the
-// server checks nothing more) and ManagePlugin. DeviceHive cannot revoke a token,
-// so such rights must be granted on purpose.
+// server checks nothing more), ManagePlugin, and UpdateCurrentUser (which changes
+// the user itself, its password included). DeviceHive cannot revoke a token, so
+// such rights must be granted on purpose.
 func IsPrivileged(name string) bool {
-	return IsAdminAction(name) || name == "ManageToken" || name == "ManagePlugin"
+	return IsAdminAction(name) || name == "ManageToken" || name == "ManagePlugin" || name == "UpdateCurrentUser"
 }
