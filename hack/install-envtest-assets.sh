@@ -86,7 +86,10 @@ build_kubernetes
 build_etcd
 step="checking the built binaries"
 "$work/out/kube-apiserver" --version >&2
-"$work/out/etcd" --version | head -1 >&2
+# Not piped into head: with pipefail, etcd killed by SIGPIPE when head exits
+# first (exit 141) failed a cold run once in a while.
+etcd_version=$("$work/out/etcd" --version)
+echo "${etcd_version%%$'\n'*}" >&2
 
 # Move into place in one step so an interrupted build never looks complete.
 step="moving the binaries into $ASSETS"
