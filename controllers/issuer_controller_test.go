@@ -114,7 +114,13 @@ func TestIssuerReconciler_ClusterTokenIssuer(t *testing.T) {
 		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{URL: e.url, Mode: tokensv1alpha1.DeviceHiveModeOffline,
 			SigningKeySecretRef: &tokensv1alpha1.SecretKeyRef{Name: "elsewhere", Key: "secret"}},
 			Policy: &tokensv1alpha1.IssuerPolicy{AllowedUserIDs: []string{"2"}}}}
-	for _, issuer := range []*tokensv1alpha1.ClusterTokenIssuer{good, missing} {
+	e.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bad-key", Namespace: e.ns},
+		StringData: map[string]string{"secret": "clé-non-ascii"}})
+	undecodable := &tokensv1alpha1.ClusterTokenIssuer{ObjectMeta: metav1.ObjectMeta{GenerateName: "dh-cluster-"},
+		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{URL: e.url, Mode: tokensv1alpha1.DeviceHiveModeOffline,
+			SigningKeySecretRef: &tokensv1alpha1.SecretKeyRef{Name: "bad-key", Key: "secret"}},
+			Policy: &tokensv1alpha1.IssuerPolicy{AllowedUserIDs: []string{"2"}}}}
+	for _, issuer := range []*tokensv1alpha1.ClusterTokenIssuer{good, missing, undecodable} {
 		e.create(issuer)
 		t.Cleanup(func() { _ = k8sClient.Delete(ctx, issuer) })
 	}
@@ -122,6 +128,8 @@ func TestIssuerReconciler_ClusterTokenIssuer(t *testing.T) {
 	expectIssuer(t, good, issuerOutcome{ready: metav1.ConditionTrue, message: "signs DeviceHive tokens offline", kstatus: kstatus.CurrentStatus})
 	expectIssuer(t, missing, issuerOutcome{ready: metav1.ConditionFalse, reason: tokensv1alpha1.CredentialsNotFoundReason,
 		message: `not found in namespace "` + e.ns + `"`, kstatus: kstatus.InProgressStatus})
+	expectIssuer(t, undecodable, issuerOutcome{ready: metav1.ConditionFalse, reason: tokensv1alpha1.SigningKeyInvalidReason,
+		message: "non-ASCII", kstatus: kstatus.FailedStatus})
 }
 
 // startIssuerManager runs the issuer controllers alone, with namespace as the
