@@ -125,12 +125,9 @@ func (e *datEnv) deviceAccessToken(name, issuer string, mutate func(*tokensv1alp
 // namespace as a new operator process would: its own cache, client and recorder.
 // The namespace doubles as the operator's, for ClusterTokenIssuers' Secrets.
 func (e *datEnv) startManager() (stop func()) {
-	return startTestManager(e.t, e.ns, func(mgr ctrl.Manager, credentials cache.Cache) error {
+	return e.startOperator(func(mgr ctrl.Manager, credentials cache.Cache) error {
 		r := &DeviceAccessTokenReconciler{TokenDeps: e.managerDeps(mgr, DeviceAccessTokenControllerName), OperatorNamespace: e.ns}
-		if err := r.SetupWithManager(mgr, 2, credentials); err != nil {
-			return err
-		}
-		return e.issuerReconciler(e.managerDeps(mgr, TokenIssuerControllerName)).SetupWithManager(mgr, credentials)
+		return r.SetupWithManager(mgr, 2, credentials)
 	})
 }
 

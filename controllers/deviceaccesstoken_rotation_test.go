@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -179,15 +178,7 @@ func Test_deviceAccessTokenRotationChain(t *testing.T) {
 				now = issued.Add(time.Minute)
 			}
 			d, hit := rotation.DeviceAccessToken.Evaluate((&deviceAccessTokenKind{}).rotationInput(dat, secret, now, tt.maxAge))
-			reason, message := d.Reason, d.Message
-			switch {
-			case tt.wantReason == "" && hit:
-				t.Fatalf("want no mint, got %s: %s", reason, message)
-			case tt.wantReason != "" && reason != tt.wantReason:
-				t.Fatalf("want %s, got %q (%s)", tt.wantReason, reason, message)
-			case !strings.Contains(message, tt.wantMessage):
-				t.Fatalf("want a message containing %q, got %q", tt.wantMessage, message)
-			}
+			expectDecision(t, d, hit, tt.wantReason, tt.wantMessage)
 		})
 	}
 }

@@ -73,12 +73,9 @@ func (e *ptEnv) personalToken(name string, mutate func(*tokensv1alpha1.PersonalT
 // startManager runs the operator's PersonalToken controller for this namespace as
 // a new operator process would: its own cache, client and event recorder.
 func (e *ptEnv) startManager() (stop func()) {
-	return startTestManager(e.t, e.ns, func(mgr ctrl.Manager, credentials cache.Cache) error {
+	return e.startOperator(func(mgr ctrl.Manager, credentials cache.Cache) error {
 		r := &PersonalTokenReconciler{TokenDeps: e.managerDeps(mgr, PersonalTokenControllerName)}
-		if err := r.SetupWithManager(mgr, 2, credentials); err != nil {
-			return err
-		}
-		return e.issuerReconciler(e.managerDeps(mgr, TokenIssuerControllerName)).SetupWithManager(mgr, credentials)
+		return r.SetupWithManager(mgr, 2, credentials)
 	})
 }
 

@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -130,14 +129,7 @@ func Test_personalTokenRotationChain(t *testing.T) {
 				now = issued.Add(time.Minute)
 			}
 			d, hit := rotation.PersonalToken.Evaluate((&personalTokenKind{}).rotationInput(pt, secret, now, maxAge))
-			switch {
-			case tt.wantReason == "" && hit:
-				t.Fatalf("want no mint, got %s: %s", d.Reason, d.Message)
-			case tt.wantReason != "" && d.Reason != tt.wantReason:
-				t.Fatalf("want %s, got %q (%s)", tt.wantReason, d.Reason, d.Message)
-			case !strings.Contains(d.Message, tt.wantMessage):
-				t.Fatalf("want a message containing %q, got %q", tt.wantMessage, d.Message)
-			}
+			expectDecision(t, d, hit, tt.wantReason, tt.wantMessage)
 		})
 	}
 }

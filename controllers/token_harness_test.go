@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/rotation"
 	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
@@ -71,6 +73,18 @@ func (e *tokenEnv) managerDeps(mgr ctrl.Manager, controller string) TokenDeps {
 // client, possibly wrapped to inject failures or count writes).
 func (e *tokenEnv) manualDeps(c client.Client) TokenDeps {
 	return e.deps(c, c, capturingRecorder{})
+}
+
+// startOperator runs, for this namespace, a manager with the token controller
+// that register adds and the issuer controllers, as a new operator process would:
+// its own cache, client and event recorder.
+func (e *tokenEnv) startOperator(register func(ctrl.Manager, cache.Cache) error) (stop func()) {
+	return startTestManager(e.t, e.ns, func(mgr ctrl.Manager, credentials cache.Cache) error {
+		if err := register(mgr, credentials); err != nil {
+			return err
+		}
+		return e.issuerReconciler(e.managerDeps(mgr, TokenIssuerControllerName)).SetupWithManager(mgr, credentials)
+	})
 }
 
 // issuerReconciler returns the issuer check as the operator runs it, with the
@@ -216,4 +230,19 @@ func countingClient(writes *atomic.Int32) client.Client {
 			return c.SubResource(sub).Update(ctx, obj, opts...)
 		},
 	})
+}
+
+// expectDecision fails t unless the rotation chain's outcome is the one wanted:
+// no hit when wantReason is empty, else that reason with a message holding
+// wantMessage.
+func expectDecision(t *testing.T, d rotation.Decision, hit bool, wantReason, wantMessage string) {
+	t.Helper()
+	switch {
+	case wantReason == "" && hit:
+		t.Fatalf("want no mint, got %s: %s", d.Reason, d.Message)
+	case wantReason != "" && d.Reason != wantReason:
+		t.Fatalf("want %s, got %q (%s)", wantReason, d.Reason, d.Message)
+	case !strings.Contains(d.Message, wantMessage):
+		t.Fatalf("want a message containing %q, got %q", wantMessage, d.Message)
+	}
 }
