@@ -60,6 +60,10 @@ func checkActions(actions []tokensv1alpha1.DeviceHiveAction, policy tokensv1alph
 // checkReach refuses a user, network or device type the policy does not allow,
 // and wildcards it does not allow.
 func checkReach(spec tokensv1alpha1.DeviceAccessTokenSpec, policy tokensv1alpha1.IssuerPolicy, issuer resolvedIssuer) error {
+	if issuer.ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind && len(policy.AllowedUserIDs) == 0 {
+		// The CRD refuses such an issuer; one stored before that rule is refused here.
+		return fmt.Errorf("spec.userId: %s sets no policy.allowedUserIds, so it serves no DeviceHive user: list the users it may mint for", issuer)
+	}
 	if user := strconv.FormatInt(spec.UserID, 10); !allows(policy.AllowedUserIDs, user) {
 		return fmt.Errorf("spec.userId: %s is not allowed by %s (policy.allowedUserIds: %v)", user, issuer, policy.AllowedUserIDs)
 	}

@@ -30,7 +30,7 @@ func (k *deviceAccessTokenKind) createRemote(ctx context.Context, dat *tokensv1a
 	}
 	rights := deviceAccessTokenRights(dat)
 	pair, err := api.Create(ctx, bearer, rights, accessExpires, refreshExpires)
-	if devicehive.IsUnauthorized(err) && creds.login == "" && creds.refresh != "" && !refreshed {
+	if devicehive.IsUnauthorized(err) && creds.refresh != "" && !refreshed {
 		// An expired bearer is refused with a 401 page that does not say why.
 		if bearer, err = issuer.refreshBearer(ctx, api, creds); err != nil {
 			return devicehive.TokenPair{}, err

@@ -111,7 +111,7 @@ func (d deviceHiveIssuer) credentials(ctx context.Context) (deviceHiveCredential
 		refresh: devicehive.Secret(secret.Data["refreshToken"])}
 	if (creds.login == "" || creds.password == "") && creds.bearer == "" && creds.refresh == "" {
 		return deviceHiveCredentials{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
-			fmt.Errorf("credentials Secret %q of %s has neither login and password nor accessToken", ref.Name, d.issuer))
+			fmt.Errorf("credentials Secret %q of %s has neither login and password nor accessToken or refreshToken", ref.Name, d.issuer))
 	}
 	return creds, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
@@ -16,6 +18,11 @@ import (
 // DeviceHive issuer in API mode logs in or refreshes its access token, and an
 // Offline one only has its key checked.
 func (r *IssuerReconciler) check(ctx context.Context, issuer resolvedIssuer, namespace string, status *tokensv1alpha1.TokenIssuerStatus) (string, error) {
+	if selector := issuer.policy().NamespaceSelector; selector != nil {
+		if _, err := metav1.LabelSelectorAsSelector(selector); err != nil {
+			return "", reconcile.Stall(tokensv1alpha1.ConfigurationInvalidReason, fmt.Errorf("spec.policy.namespaceSelector: %w", err))
+		}
+	}
 	switch {
 	case issuer.spec.AWX != nil:
 		return r.checkAWX(ctx, issuer, status)

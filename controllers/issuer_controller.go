@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -97,5 +98,11 @@ func (c issuerController[T]) Reconcile(ctx context.Context, req ctrl.Request) (r
 	issuer := resolvedIssuer{ref: tokensv1alpha1.IssuerRef{Kind: c.kind, Name: obj.GetName()}, spec: obj.GetIssuerSpec()}
 	var err error
 	ready, err = c.r.check(ctx, issuer, obj.GetNamespace(), obj.GetIssuerStatus())
+	// A stalled issuer is looked at again at the next check too: the remote system
+	// may have been fixed (a DeviceHive deployed behind an ingress that answered 404).
+	var stalled *reconcile.Stalling
+	if errors.As(err, &stalled) && stalled.RetryAfter == 0 {
+		stalled.RetryAfter = c.r.CheckInterval
+	}
 	return ctrl.Result{}, err
 }

@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -155,4 +157,49 @@ func TestPersonalTokenReconciler_UsesTheIssuersDetectedAPI(t *testing.T) {
 	g.Expect(e.awx.Calls(awxtest.KindMe)).To(Equal(1), "who the credentials are")
 	g.Expect(e.awx.Calls(awxtest.KindCreate)).To(Equal(1))
 	g.Expect(e.awx.TotalCalls()).To(Equal(2), "no call to detect the API (GET /api/gateway/v1/me/)")
+}
+
+// An issuer whose check stalls is looked at again at the next check, whatever
+// the failure: a remote system that answered 404 may be deployed since.
+func TestIssuerReconciler_StalledIssuerIsCheckedAgain(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	notYet := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notYet.Close)
+	e.create(&tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Name: "dh-not-deployed", Namespace: e.ns},
+		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{URL: notYet.URL + "/auth/rest",
+			Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: dhAdminSecret}}}})
+	checker := issuerController[*tokensv1alpha1.TokenIssuer]{e.issuerReconciler(e.manualDeps(k8sClient)), tokensv1alpha1.TokenIssuerKind,
+		TokenIssuerControllerName, func() *tokensv1alpha1.TokenIssuer { return &tokensv1alpha1.TokenIssuer{} }}
+	result, err := e.reconcile(checker, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "dh-not-deployed"}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result.RequeueAfter).To(Equal(DefaultIssuerCheckInterval))
+	expectIssuer(t, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "dh-not-deployed"}},
+		issuerOutcome{ready: metav1.ConditionFalse, reason: tokensv1alpha1.RemoteRefusedReason, message: "404", kstatus: kstatus.FailedStatus})
+}
+
+// A failed issuer check does not make a healthy token unready: only a token that
+// needs its issuer waits for it.
+func TestPersonalTokenReconciler_HealthyTokenOutlivesAFailedIssuerCheck(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("steady", nil)
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	e.awx.FailNext(3) // the next check cannot reach AWX
+	checker := issuerController[*tokensv1alpha1.TokenIssuer]{e.issuerReconciler(e.manualDeps(k8sClient)), tokensv1alpha1.TokenIssuerKind,
+		TokenIssuerControllerName, func() *tokensv1alpha1.TokenIssuer { return &tokensv1alpha1.TokenIssuer{} }}
+	_, err = e.reconcile(checker, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "awx"}})
+	g.Expect(err).To(HaveOccurred())
+
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	expectReady(g, e.get(pt), "Succeeded", "is in Secret")
+
+	rotate(g, e.get(pt))
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred(), "waiting for the issuer is no failure")
+	expectReady(g, e.get(pt), tokensv1alpha1.IssuerNotReadyReason, "RemoteAPIError")
 }

@@ -35,6 +35,12 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 	if k.session != nil {
 		return k.session, nil
 	}
+	// Deleting revokes through the issuer whatever its last check said.
+	if pt.DeletionTimestamp.IsZero() {
+		if err := st.issuer.checkReady(); err != nil {
+			return nil, err
+		}
+	}
 	creds, err := k.credentials(ctx, pt)
 	if err != nil {
 		return nil, err

@@ -93,7 +93,9 @@ func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
 
 // loadIssuer resolves the issuer and refuses, before any remote call, a token
 // it cannot or may not mint. Stalls with IssuerMismatch, PolicyViolation or
-// NamespaceNotAllowed; waits while the issuer is missing or not Ready.
+// NamespaceNotAllowed; waits while the issuer is missing. Whether the issuer is
+// Ready matters only where a remote call is due (mint, and the kinds' remote
+// sessions): a healthy token stays Ready through a failed issuer check.
 func (l lifecycle[T, M]) loadIssuer(ctx context.Context, obj T, st *tokenState) error {
 	issuer, err := resolveIssuer(ctx, l.Client, obj.GetNamespace(), obj.GetIssuerRef())
 	if err != nil {
@@ -106,9 +108,6 @@ func (l lifecycle[T, M]) loadIssuer(ctx context.Context, obj T, st *tokenState) 
 	}
 	if err := l.kind.checkPolicy(obj, issuer); err != nil {
 		return reconcile.Stall(tokensv1alpha1.PolicyViolationReason, err)
-	}
-	if err := issuer.checkReady(); err != nil {
-		return err
 	}
 	var policyMaxAge *time.Duration
 	if p := issuer.policy(); p.MaxAge != nil {

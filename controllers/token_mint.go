@@ -26,6 +26,9 @@ import (
 
 // mint replaces the current token (if any) with a new one, for the reason why.
 func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why rotation.Decision) error {
+	if err := st.issuer.checkReady(); err != nil {
+		return err
+	}
 	secretName := obj.GetSecretTemplate().Name
 	if _, err := st.secrets.claimable(ctx, obj, secretName); err != nil {
 		return err

@@ -300,7 +300,7 @@ type TokenIssuerList struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=ctissuer,categories=tokenoperator
-// +kubebuilder:validation:XValidation:rule="!has(self.spec.deviceHive) || (has(self.spec.policy) && has(self.spec.policy.allowedUserIds))",message="a ClusterTokenIssuer for DeviceHive needs spec.policy.allowedUserIds: without it any namespace could mint a pair for any DeviceHive user, the administrator included",fieldPath=.spec.policy
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.deviceHive) || (has(self.spec.policy) && has(self.spec.policy.allowedUserIds) && size(self.spec.policy.allowedUserIds) > 0)",message="a ClusterTokenIssuer for DeviceHive needs spec.policy.allowedUserIds: without it any namespace could mint a pair for any DeviceHive user, the administrator included",fieldPath=.spec.policy
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="API",type=string,JSONPath=`.status.awxAPI`,priority=1
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1

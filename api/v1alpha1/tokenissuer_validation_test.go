@@ -102,5 +102,7 @@ func TestClusterTokenIssuer_APIServerValidation(t *testing.T) {
 			"spec.policy.allowedNamespaces[0]", "should match"},
 		{"DeviceHive without allowedUserIds: any namespace could mint for any user", `{"spec":{"awx":null,"deviceHive":{"url":"https://dh.example.com/auth/rest","mode":"Offline","signingKeySecretRef":{"name":"dh-jwt-secret"}},"policy":{"allowedScopes":null}}}`,
 			"spec.policy", "a ClusterTokenIssuer for DeviceHive needs spec.policy.allowedUserIds"},
+		{"DeviceHive with an empty allowedUserIds", `{"spec":{"awx":null,"deviceHive":{"url":"https://dh.example.com/auth/rest","mode":"Offline","signingKeySecretRef":{"name":"dh-jwt-secret"}},"policy":{"allowedScopes":null,"allowedUserIds":[]}}}`,
+			"spec.policy", "a ClusterTokenIssuer for DeviceHive needs spec.policy.allowedUserIds"},
 	})
 }
