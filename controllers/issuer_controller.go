@@ -62,14 +62,22 @@ func (r *IssuerReconciler) SetupWithManager(mgr ctrl.Manager, credentials cache.
 	if r.CheckInterval <= 0 {
 		r.CheckInterval = DefaultIssuerCheckInterval
 	}
-	namespaced := issuerController[*tokensv1alpha1.TokenIssuer]{r, tokensv1alpha1.TokenIssuerKind, TokenIssuerControllerName,
-		func() *tokensv1alpha1.TokenIssuer { return &tokensv1alpha1.TokenIssuer{} }}
-	if err := namespaced.setup(mgr, credentials); err != nil {
+	if err := r.tokenIssuers().setup(mgr, credentials); err != nil {
 		return err
 	}
-	cluster := issuerController[*tokensv1alpha1.ClusterTokenIssuer]{r, tokensv1alpha1.ClusterTokenIssuerKind, ClusterTokenIssuerControllerName,
+	return r.clusterTokenIssuers().setup(mgr, credentials)
+}
+
+// tokenIssuers checks TokenIssuers.
+func (r *IssuerReconciler) tokenIssuers() issuerController[*tokensv1alpha1.TokenIssuer] {
+	return issuerController[*tokensv1alpha1.TokenIssuer]{r, tokensv1alpha1.TokenIssuerKind, TokenIssuerControllerName,
+		func() *tokensv1alpha1.TokenIssuer { return &tokensv1alpha1.TokenIssuer{} }}
+}
+
+// clusterTokenIssuers checks ClusterTokenIssuers.
+func (r *IssuerReconciler) clusterTokenIssuers() issuerController[*tokensv1alpha1.ClusterTokenIssuer] {
+	return issuerController[*tokensv1alpha1.ClusterTokenIssuer]{r, tokensv1alpha1.ClusterTokenIssuerKind, ClusterTokenIssuerControllerName,
 		func() *tokensv1alpha1.ClusterTokenIssuer { return &tokensv1alpha1.ClusterTokenIssuer{} }}
-	return cluster.setup(mgr, credentials)
 }
 
 func (c issuerController[T]) setup(mgr ctrl.Manager, credentials cache.Cache) error {

@@ -169,8 +169,7 @@ func TestIssuerReconciler_StalledIssuerIsCheckedAgain(t *testing.T) {
 	e.create(&tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Name: "dh-not-deployed", Namespace: e.ns},
 		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{URL: notYet.URL + "/auth/rest",
 			Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: dhAdminSecret}}}})
-	checker := issuerController[*tokensv1alpha1.TokenIssuer]{e.issuerReconciler(e.manualDeps(k8sClient)), tokensv1alpha1.TokenIssuerKind,
-		TokenIssuerControllerName, func() *tokensv1alpha1.TokenIssuer { return &tokensv1alpha1.TokenIssuer{} }}
+	checker := e.issuerReconciler(e.manualDeps(k8sClient)).tokenIssuers()
 	result, err := e.reconcile(checker, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "dh-not-deployed"}})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(result.RequeueAfter).To(Equal(DefaultIssuerCheckInterval))
@@ -189,8 +188,7 @@ func TestPersonalTokenReconciler_HealthyTokenOutlivesAFailedIssuerCheck(t *testi
 	g.Expect(err).NotTo(HaveOccurred())
 
 	e.awx.FailNext(3) // the next check cannot reach AWX
-	checker := issuerController[*tokensv1alpha1.TokenIssuer]{e.issuerReconciler(e.manualDeps(k8sClient)), tokensv1alpha1.TokenIssuerKind,
-		TokenIssuerControllerName, func() *tokensv1alpha1.TokenIssuer { return &tokensv1alpha1.TokenIssuer{} }}
+	checker := e.issuerReconciler(e.manualDeps(k8sClient)).tokenIssuers()
 	_, err = e.reconcile(checker, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "awx"}})
 	g.Expect(err).To(HaveOccurred())
 

@@ -98,8 +98,7 @@ func (e *tokenEnv) issuerReconciler(deps TokenDeps) *IssuerReconciler {
 // issuer turns Ready.
 func (e *tokenEnv) checkIssuer(name string) {
 	e.t.Helper()
-	checker := issuerController[*tokensv1alpha1.TokenIssuer]{e.issuerReconciler(e.manualDeps(k8sClient)), tokensv1alpha1.TokenIssuerKind,
-		TokenIssuerControllerName, func() *tokensv1alpha1.TokenIssuer { return &tokensv1alpha1.TokenIssuer{} }}
+	checker := e.issuerReconciler(e.manualDeps(k8sClient)).tokenIssuers()
 	if _, err := e.reconcile(checker, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: name}}); err != nil {
 		e.t.Fatalf("failed to check TokenIssuer %s: %v", name, err)
 	}
