@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -145,9 +144,9 @@ func (i resolvedIssuer) awxAPI() tokensv1alpha1.AWXAPI {
 // pass: the token waits (the issuer watch wakes it when the issuer turns Ready)
 // and calls no remote system meanwhile.
 func (i resolvedIssuer) checkReady() error {
-	ready := meta.FindStatusCondition(i.status.Conditions, tokensv1alpha1.ReadyCondition)
+	ready := currentReady(i.status.Conditions, i.generation)
 	switch {
-	case ready == nil || ready.ObservedGeneration != i.generation:
+	case ready == nil:
 		return reconcile.Wait(tokensv1alpha1.IssuerNotReadyReason, issuerRetryInterval,
 			fmt.Errorf("%s has not been checked yet", i))
 	case ready.Status != metav1.ConditionTrue:

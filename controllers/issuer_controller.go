@@ -84,7 +84,7 @@ func (c issuerController[T]) setup(mgr ctrl.Manager, credentials cache.Cache) er
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(c.name).
 		For(c.newObject(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WatchesRawSource(credentialsSource(credentials, c.issuersNamingSecret)).
+		WatchesRawSource(credentialsSource(credentials, c.issuersOfSecret)).
 		Complete(c)
 }
 

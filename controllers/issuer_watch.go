@@ -74,28 +74,43 @@ func namesDeviceHiveSecret(spec tokensv1alpha1.TokenIssuerSpec, name string) boo
 		(dh.SigningKeySecretRef != nil && dh.SigningKeySecretRef.Name == name))
 }
 
-// issuersNamingSecret lists the issuers of this kind that read a Secret: a
-// TokenIssuer's in its namespace, a ClusterTokenIssuer's in the operator's.
-func (c issuerController[T]) issuersNamingSecret(ctx context.Context, namespace, name string) []ctrlreconcile.Request {
-	var list client.ObjectList = &tokensv1alpha1.TokenIssuerList{}
-	opts := []client.ListOption{client.InNamespace(namespace)}
-	if c.kind == tokensv1alpha1.ClusterTokenIssuerKind {
-		if namespace != c.r.OperatorNamespace {
+// issuersNamingSecret returns the issuers that read the Secret namespace/name
+// (credentials or signing key): TokenIssuers in that namespace, and
+// ClusterTokenIssuers when it is the operator's.
+func issuersNamingSecret(ctx context.Context, c client.Reader, operatorNamespace, namespace, name string) []tokensv1alpha1.IssuerRef {
+	var refs []tokensv1alpha1.IssuerRef
+	collect := func(kind tokensv1alpha1.IssuerKind, list client.ObjectList, opts ...client.ListOption) {
+		if err := c.List(ctx, list, opts...); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Failed to list the issuers of a Secret", "kind", kind, "secret", name)
+			return
+		}
+		_ = meta.EachListItem(list, func(o runtime.Object) error {
+			if issuer := o.(issuerObject); namesDeviceHiveSecret(issuer.GetIssuerSpec(), name) {
+				refs = append(refs, tokensv1alpha1.IssuerRef{Kind: kind, Name: issuer.GetName()})
+			}
 			return nil
-		}
-		list, opts = &tokensv1alpha1.ClusterTokenIssuerList{}, nil
+		})
 	}
-	if err := c.r.List(ctx, list, opts...); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the issuers of a Secret", "secret", name)
-		return nil
+	collect(tokensv1alpha1.TokenIssuerKind, &tokensv1alpha1.TokenIssuerList{}, client.InNamespace(namespace))
+	if namespace == operatorNamespace {
+		collect(tokensv1alpha1.ClusterTokenIssuerKind, &tokensv1alpha1.ClusterTokenIssuerList{})
 	}
+	return refs
+}
+
+// issuersOfSecret wakes the issuers of this kind that read a changed Secret.
+func (c issuerController[T]) issuersOfSecret(ctx context.Context, namespace, name string) []ctrlreconcile.Request {
 	var requests []ctrlreconcile.Request
-	_ = meta.EachListItem(list, func(o runtime.Object) error {
-		if issuer := o.(issuerObject); namesDeviceHiveSecret(issuer.GetIssuerSpec(), name) {
-			requests = append(requests, ctrlreconcile.Request{NamespacedName: client.ObjectKeyFromObject(issuer)})
+	for _, ref := range issuersNamingSecret(ctx, c.r.Client, c.r.OperatorNamespace, namespace, name) {
+		if ref.Kind != c.kind {
+			continue
 		}
-		return nil
-	})
+		key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
+		if ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind {
+			key.Namespace = ""
+		}
+		requests = append(requests, ctrlreconcile.Request{NamespacedName: key})
+	}
 	return requests
 }
 
@@ -116,9 +131,18 @@ func issuerCheckChanged() predicate.Funcs {
 // readyStatus is the status of an issuer's Ready condition for its current spec
 // (Unknown until a check of that spec has had an outcome).
 func readyStatus(issuer issuerObject) metav1.ConditionStatus {
-	ready := meta.FindStatusCondition(issuer.GetConditions(), tokensv1alpha1.ReadyCondition)
-	if ready == nil || ready.ObservedGeneration != issuer.GetGeneration() {
-		return metav1.ConditionUnknown
+	if ready := currentReady(issuer.GetConditions(), issuer.GetGeneration()); ready != nil {
+		return ready.Status
 	}
-	return ready.Status
+	return metav1.ConditionUnknown
+}
+
+// currentReady is the Ready condition set for generation; nil when there is none
+// yet for it.
+func currentReady(conditions []metav1.Condition, generation int64) *metav1.Condition {
+	ready := meta.FindStatusCondition(conditions, tokensv1alpha1.ReadyCondition)
+	if ready == nil || ready.ObservedGeneration != generation {
+		return nil
+	}
+	return ready
 }
