@@ -29,6 +29,12 @@ func main() {
 	flag.DurationVar(&o.RemoteTimeout, "remote-timeout", 30*time.Second, "Timeout of each call to a remote token API.")
 	flag.StringVar(&o.OperatorNamespace, "operator-namespace", operator.OperatorNamespaceFromEnv(), "Namespace of the Secrets that ClusterTokenIssuers name.")
 	flag.DurationVar(&o.IssuerCheckInterval, "issuer-check-interval", controllers.DefaultIssuerCheckInterval, "How often a healthy TokenIssuer or ClusterTokenIssuer is checked again (configuration, Secrets, remote system).")
+	flag.DurationVar(&o.Consumers.RestartWindow, "consumer-restart-window", controllers.DefaultConsumerSettings.RestartWindow,
+		"How long after a token's Secret changes its consumers are restarted, so that a workload reading several Secrets that change together rolls out once.")
+	flag.DurationVar(&o.Consumers.VolumeRefreshDelay, "volume-refresh-delay", controllers.DefaultConsumerSettings.VolumeRefreshDelay,
+		"How long the kubelet may take to refresh a Secret mounted as a volume; the previous token waits this long for such consumers.")
+	flag.DurationVar(&o.Consumers.PollInterval, "consumer-poll-interval", controllers.DefaultConsumerSettings.PollInterval,
+		"How often a workload being restarted for a token is looked at until it has rolled out.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

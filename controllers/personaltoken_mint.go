@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -74,18 +75,20 @@ func (k *personalTokenKind) secretFor(pt *tokensv1alpha1.PersonalToken, st *toke
 }
 
 // commit records the new token in status and queues the previous one for
-// revocation once the overlap has passed.
+// revocation: after the overlap, once the consumers have moved on, and at the
+// latest after maxOverlap.
 func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, _ *tokenState, minted personalTokenMint) mintEvent {
 	now := k.r.Clock.Now()
 	tok := minted.token
 	previous := pt.Status.TokenID
 	if previous != 0 && previous != tok.ID {
-		var overlap metav1.Duration
+		var overlap time.Duration
 		if pt.Spec.Rotation != nil && pt.Spec.Rotation.Overlap != nil {
-			overlap = *pt.Spec.Rotation.Overlap
+			overlap = pt.Spec.Rotation.Overlap.Duration
 		}
-		pt.Status.PreviousTokens = append(pt.Status.PreviousTokens,
-			tokensv1alpha1.PreviousToken{ID: previous, RevokeAt: metav1.NewTime(now.Add(overlap.Duration)), UserID: pt.Status.UserID})
+		revokeBy := metav1.NewTime(now.Add(max(overlap, consumerPolicyOf(pt.Spec.Consumers).maxOverlap)))
+		pt.Status.PreviousTokens = append(pt.Status.PreviousTokens, tokensv1alpha1.PreviousToken{
+			ID: previous, RevokeAt: metav1.NewTime(now.Add(overlap)), RevokeBy: &revokeBy, UserID: pt.Status.UserID})
 	}
 	issuedAt := tok.Created
 	if issuedAt.IsZero() {

@@ -13,13 +13,18 @@ import (
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
-// revokeDue revokes the replaced tokens whose overlap has passed (a token already
-// gone counts as revoked) and returns how long until the next one is due.
+// revokeDue revokes the replaced tokens whose overlap has passed, once the
+// Secret's consumers have moved on or, at the latest, at their revokeBy (a token
+// already gone counts as revoked), and returns how long until the next one is due.
 func (k *personalTokenKind) revokeDue(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) (time.Duration, error) {
 	now := k.r.Clock.Now()
 	var next time.Duration
 	for _, prev := range slices.Clone(pt.Status.PreviousTokens) {
-		if wait := prev.RevokeAt.Sub(now); wait > 0 {
+		wait := prev.RevokeAt.Sub(now)
+		if !st.consumersSettled && prev.RevokeBy != nil {
+			wait = max(wait, prev.RevokeBy.Sub(now))
+		}
+		if wait > 0 {
 			next = reconcile.LowestRequeue(next, wait)
 			continue
 		}

@@ -61,7 +61,8 @@ func (e *tokenEnv) passiveClock() clock.PassiveClock {
 // deps are a reconciler's dependencies on client c (also its API reader), with
 // the env's clock.
 func (e *tokenEnv) deps(c client.Client, reader client.Reader, recorder events.EventRecorder) TokenDeps {
-	return TokenDeps{Client: c, APIReader: reader, Recorder: recorder, Clock: e.passiveClock(), RemoteTimeout: 5 * time.Second}
+	return TokenDeps{Client: c, APIReader: reader, Recorder: recorder, Clock: e.passiveClock(), RemoteTimeout: 5 * time.Second,
+		Consumers: DefaultConsumerSettings}
 }
 
 // managerDeps are the dependencies of a reconciler run by mgr, as the operator wires them.

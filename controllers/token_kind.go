@@ -18,6 +18,7 @@ type tokenObject interface {
 	GetIssuerRef() tokensv1alpha1.IssuerRef
 	GetRotation() *tokensv1alpha1.Rotation
 	GetSecretTemplate() tokensv1alpha1.SecretTemplate
+	GetConsumers() *tokensv1alpha1.Consumers
 }
 
 // tokenKind is what a kind of token plugs into the lifecycle (token_lifecycle.go).
@@ -107,9 +108,16 @@ type tokenState struct {
 	maxAge        time.Duration  // effective: the token's, capped by the issuer's policy
 	secret        *corev1.Secret // the Secret at spec.secret.name, nil when absent
 	secretWritten bool           // this reconcile wrote a new token into it
-	nextRevoke    time.Duration  // until the next replaced token is due for revocation
-	ready         string         // the Ready message on success
-	requeue       time.Duration  // when to look again on success
+	// heldData is the data the Secret holds for the current token, as written or
+	// kept by this reconcile; nil when it holds none.
+	heldData map[string][]byte
+	// consumersSettled: the Secret's consumers no longer need its previous
+	// content (they have moved on, or maxOverlap has passed).
+	consumersSettled bool
+	nextConsumers    time.Duration // until the consumers are looked at again
+	nextRevoke       time.Duration // until the next replaced token is due for revocation
+	ready            string        // the Ready message on success
+	requeue          time.Duration // when to look again on success
 }
 
 // mintEvent tells the user about a committed token.

@@ -30,13 +30,16 @@ type TokenDeps struct {
 	Clock     clock.PassiveClock
 	// RemoteTimeout bounds each call to a remote system.
 	RemoteTimeout time.Duration
+	// Consumers say how the workloads reading a token's Secret are brought to
+	// its new content.
+	Consumers ConsumerSettings
 }
 
 // lifecycle drives one token of any kind through its life, one reconcile at a
 // time: load → resolve the issuer and check its policy → load the Secret →
 // recover an interrupted mint → evaluate the rotation chain, then mint or update
-// in place → keep the Secret as the spec says → revoke what is due → schedule the
-// renewal. The outcome is recorded in one status patch.
+// in place → keep the Secret as the spec says → bring its consumers to its
+// content → revoke what is due → schedule the renewal. The outcome is recorded in one status patch.
 type lifecycle[T tokenObject, M any] struct {
 	TokenDeps
 	controller string // the controller's name: field owner of its writes
@@ -77,7 +80,7 @@ func (l lifecycle[T, M]) reconcile(ctx context.Context, req ctrl.Request) (resul
 
 // run runs the steps in order; the first error stops them.
 func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
-	steps := []tokenStep[T]{l.loadIssuer, l.loadSecret, l.recoverMint, l.reconcileToken, l.reconcileSecret, l.revokeDue, l.scheduleRenewal}
+	steps := []tokenStep[T]{l.loadIssuer, l.loadSecret, l.recoverMint, l.reconcileToken, l.reconcileSecret, l.reconcileConsumers, l.revokeDue, l.scheduleRenewal}
 	for _, step := range steps {
 		if err := step(ctx, obj, st); err != nil {
 			var stalled *reconcile.Stalling
@@ -185,11 +188,15 @@ func (l lifecycle[T, M]) reconcileSecret(ctx context.Context, obj T, st *tokenSt
 	if desired == nil {
 		return nil
 	}
-	return st.secrets.write(ctx, obj, desired)
+	if err := st.secrets.write(ctx, obj, desired); err != nil {
+		return err
+	}
+	st.heldData = desired.Data
+	return nil
 }
 
-// revokeDue revokes the replaced tokens whose overlap has passed, for the kinds
-// that can revoke.
+// revokeDue revokes the replaced tokens whose overlap has passed and whose
+// consumers have moved on, for the kinds that can revoke.
 func (l lifecycle[T, M]) revokeDue(ctx context.Context, obj T, st *tokenState) error {
 	r, ok := l.kind.(revoker[T])
 	if !ok {
@@ -201,11 +208,12 @@ func (l lifecycle[T, M]) revokeDue(ctx context.Context, obj T, st *tokenState) e
 }
 
 // scheduleRenewal records the renewal time and when to look again: at the
-// renewal, or when the next replaced token is due for revocation.
+// renewal, when the next replaced token is due for revocation, or when the
+// consumers are due to be looked at.
 func (l lifecycle[T, M]) scheduleRenewal(_ context.Context, obj T, st *tokenState) error {
 	status := obj.GetTokenStatus()
 	at, requeue := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.Clock.Now())
-	st.requeue = reconcile.LowestRequeue(requeue, st.nextRevoke)
+	st.requeue = reconcile.LowestRequeue(reconcile.LowestRequeue(requeue, st.nextRevoke), st.nextConsumers)
 	st.ready = l.kind.readyMessage(obj)
 	status.RenewalTime = nil
 	if !at.IsZero() {

@@ -57,10 +57,11 @@ func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why ro
 	if err != nil {
 		return err
 	}
-	if err := st.secrets.write(ctx, obj, l.kind.secretFor(obj, st, minted)); err != nil {
+	secret := l.kind.secretFor(obj, st, minted)
+	if err := st.secrets.write(ctx, obj, secret); err != nil {
 		return err
 	}
-	st.secretWritten = true
+	st.secretWritten, st.heldData = true, secret.Data
 	return l.commit(ctx, obj, st, minted, secretName, why)
 }
 

@@ -19,6 +19,21 @@ const (
 	// IssuingCondition (abnormal-true) is present while a new token is being minted,
 	// from the moment the intent is recorded until the Secret holds the new token.
 	IssuingCondition = "Issuing"
+
+	// ConsumersUpdatedCondition is True when every workload that read the Secret
+	// at its last change has moved to the new content.
+	ConsumersUpdatedCondition = "ConsumersUpdated"
+)
+
+// Reasons of the ConsumersUpdated condition.
+const (
+	// RolledOutReason: every consumer holds the current content.
+	RolledOutReason = "RolledOut"
+	// RollingOutReason: consumers are being restarted or refreshed.
+	RollingOutReason = "RollingOut"
+	// ConsumersNotReadyReason: consumers had not rolled out when maxOverlap passed;
+	// also the Warning event that names them.
+	ConsumersNotReadyReason = "ConsumersNotReady"
 )
 
 // Reasons of Ready, Stalled and Reconciling when a token cannot be reconciled.
@@ -97,6 +112,9 @@ const (
 	UpdatedReason = "Updated"
 	// RevokedReason: a token was revoked at the remote system.
 	RevokedReason = "Revoked"
+	// ConsumersRestartedReason: the token's consumers were restarted to load its
+	// new Secret; the event on each restarted workload carries it too.
+	ConsumersRestartedReason = "ConsumersRestarted"
 	// OrphanRevokedReason: a token minted by an interrupted attempt was found and revoked.
 	OrphanRevokedReason = "OrphanRevoked"
 )

@@ -38,11 +38,13 @@ spec:
   issuerRef: {name: awx}
   credentialsSecretRef: {name: ci-bot-login}
   secret: {name: ci-runner-awx}
+  consumers: {}
 `, &pt)
 		g.Expect(pt.Spec.IssuerRef.Kind).To(Equal(tokensv1alpha1.TokenIssuerKind))
 		g.Expect(pt.Spec.Scopes).To(Equal([]tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeWrite}))
 		g.Expect(pt.Spec.DeletionPolicy).To(Equal(tokensv1alpha1.DeletionPolicyRevoke))
 		g.Expect(pt.Spec.Secret.Format).To(Equal(tokensv1alpha1.SecretFormatController))
+		g.Expect(pt.Spec.Consumers.Restart).To(Equal(tokensv1alpha1.ConsumerRestartAuto))
 		// kstatus reads a new object as InProgress until a reconcile reaches an outcome.
 		g.Expect(pt.Status.ObservedGeneration).To(Equal(int64(-1)))
 	})

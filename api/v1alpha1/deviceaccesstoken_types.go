@@ -74,6 +74,11 @@ type DeviceAccessTokenSpec struct {
 	// +optional
 	Rotation *Rotation `json:"rotation,omitempty"`
 
+	// consumers says which workloads reading the Secret are restarted when it
+	// changes, and how long the previous token waits for them.
+	// +optional
+	Consumers *Consumers `json:"consumers,omitempty"`
+
 	// secret is where the pair is written, under accessToken, refreshToken,
 	// accessTokenExpiresAt and refreshTokenExpiresAt.
 	// +required
@@ -133,6 +138,9 @@ func (in *DeviceAccessToken) GetIssuerRef() IssuerRef { return in.Spec.IssuerRef
 
 // GetRotation returns when the token is replaced; nil means the defaults.
 func (in *DeviceAccessToken) GetRotation() *Rotation { return in.Spec.Rotation }
+
+// GetConsumers returns what happens to the Secret's consumers; nil means the defaults.
+func (in *DeviceAccessToken) GetConsumers() *Consumers { return in.Spec.Consumers }
 
 // GetSecretTemplate returns the Secret the token is written to.
 func (in *DeviceAccessToken) GetSecretTemplate() SecretTemplate { return in.Spec.Secret }

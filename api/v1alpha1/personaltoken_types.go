@@ -95,6 +95,11 @@ type PersonalTokenSpec struct {
 	// +optional
 	Rotation *Rotation `json:"rotation,omitempty"`
 
+	// consumers says which workloads reading the Secret are restarted when it
+	// changes, and how long the previous token waits for them.
+	// +optional
+	Consumers *Consumers `json:"consumers,omitempty"`
+
 	// secret is where the token is written.
 	// +required
 	Secret PersonalTokenSecret `json:"secret"`
@@ -133,9 +138,15 @@ type PreviousToken struct {
 	// +required
 	ID int64 `json:"id"`
 
-	// revokeAt is when the token is revoked (after the rotation overlap).
+	// revokeAt is the earliest the token is revoked: when the rotation overlap has
+	// passed. It is revoked then if the Secret's consumers have rolled out.
 	// +required
 	RevokeAt metav1.Time `json:"revokeAt"`
+
+	// revokeBy is the latest the token is revoked, whether or not consumers have
+	// rolled out: spec.consumers.maxOverlap after the Secret changed.
+	// +optional
+	RevokeBy *metav1.Time `json:"revokeBy,omitempty"`
 
 	// userId is the AWX user the token belongs to: only that user's credentials
 	// can revoke it.
@@ -223,6 +234,9 @@ func (in *PersonalToken) GetIssuerRef() IssuerRef { return in.Spec.IssuerRef }
 
 // GetRotation returns when the token is replaced; nil means the defaults.
 func (in *PersonalToken) GetRotation() *Rotation { return in.Spec.Rotation }
+
+// GetConsumers returns what happens to the Secret's consumers; nil means the defaults.
+func (in *PersonalToken) GetConsumers() *Consumers { return in.Spec.Consumers }
 
 // GetSecretTemplate returns the Secret the token is written to.
 func (in *PersonalToken) GetSecretTemplate() SecretTemplate { return in.Spec.Secret.SecretTemplate }

@@ -16,6 +16,7 @@ spec:
   scopes: [read, write]
   description: "CI runner"
   rotation: {maxAge: 720h, overlap: 10m}
+  consumers: {restart: Auto, maxOverlap: 1h}
   secret: {name: ci-runner-awx, format: Controller}
   deletionPolicy: Revoke
 `
@@ -40,6 +41,10 @@ func TestPersonalToken_APIServerValidation(t *testing.T) {
 			"spec.rotation.maxAge", "maxAge must be at least 1m"},
 		{"overlap not a duration", `{"spec":{"rotation":{"overlap":"ten minutes"}}}`,
 			"spec.rotation.overlap", "should match"},
+		{"unknown consumers restart policy", `{"spec":{"consumers":{"restart":"Never"}}}`,
+			"spec.consumers.restart", `Unsupported value: "Never"`},
+		{"maxOverlap not a duration", `{"spec":{"consumers":{"maxOverlap":"an hour"}}}`,
+			"spec.consumers.maxOverlap", "should match"},
 		{"missing credentialsSecretRef", `{"spec":{"credentialsSecretRef":null}}`,
 			"spec.credentialsSecretRef", "Required value"},
 		{"missing issuerRef", `{"spec":{"issuerRef":null}}`,

@@ -84,8 +84,10 @@ type Rotation struct {
 	// +optional
 	RenewBeforePercentage *int32 `json:"renewBeforePercentage,omitempty"`
 
-	// overlap keeps the previous token valid this long after the Secret holds the new
-	// one, so that consumers can reload, then revokes it. Zero revokes at once.
+	// overlap keeps the previous token valid at least this long after the Secret
+	// holds the new one; it is revoked once the overlap has passed and the Secret's
+	// consumers have rolled out (see consumers.maxOverlap). Zero waits for the
+	// consumers only.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
 	// +optional
@@ -162,6 +164,22 @@ type TokenStatus struct {
 	// lastFailureTime is when the last attempt failed.
 	// +optional
 	LastFailureTime *metav1.Time `json:"lastFailureTime,omitempty"`
+
+	// secretVersion identifies the content the Secret held at its last change: a
+	// digest of its data, never the data. The consumers of each new version are
+	// brought to it.
+	// +optional
+	SecretVersion string `json:"secretVersion,omitempty"`
+
+	// secretChangedAt is when the Secret last changed to a new version.
+	// +optional
+	SecretChangedAt *metav1.Time `json:"secretChangedAt,omitempty"`
+
+	// consumers are the workloads that read the Secret when it last changed, and
+	// whether they have moved to the new version.
+	// +listType=atomic
+	// +optional
+	Consumers []ConsumerStatus `json:"consumers,omitempty"`
 }
 
 // Annotations the operator reads on token objects.
@@ -183,6 +201,18 @@ const (
 	// a value changed by hand is noticed. A hash of a random 30-character token
 	// cannot be reversed.
 	TokenHashAnnotation = "tokenoperator.io/token-hash"
+)
+
+// Annotations the operator writes on the pod template of a workload it restarts:
+// changing them rolls the workload out.
+const (
+	// RestartedAtAnnotation is when the operator last restarted the workload.
+	RestartedAtAnnotation = "tokenoperator.io/restarted-at"
+	// RestartedForAnnotation lists the token Secrets the running pod template was
+	// restarted for, as name=version pairs (see status.secretVersion), so that a
+	// change is restarted for once, and a workload reading several Secrets that
+	// change together rolls out once.
+	RestartedForAnnotation = "tokenoperator.io/restarted-for"
 )
 
 // Labels the operator puts on the Secrets it writes. Its cache holds only Secrets

@@ -39,6 +39,9 @@ type Options struct {
 	OperatorNamespace string
 	// IssuerCheckInterval is how often a healthy issuer is checked again.
 	IssuerCheckInterval time.Duration
+	// Consumers say how the workloads reading a token's Secret are brought to
+	// its new content.
+	Consumers controllers.ConsumerSettings
 	// Logger, when set, is the manager's and its controllers' logger instead of
 	// the global one: a test gives each manager its own.
 	Logger logr.Logger
@@ -90,7 +93,8 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	deps := func(controller string) controllers.TokenDeps {
 		return controllers.TokenDeps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-			Recorder: mgr.GetEventRecorder(controller), Clock: clock.RealClock{}, RemoteTimeout: o.RemoteTimeout}
+			Recorder: mgr.GetEventRecorder(controller), Clock: clock.RealClock{}, RemoteTimeout: o.RemoteTimeout,
+			Consumers: o.Consumers}
 	}
 	if err := (&controllers.PersonalTokenReconciler{TokenDeps: deps(controllers.PersonalTokenControllerName)}).
 		SetupWithManager(mgr, o.Concurrency, credentials); err != nil {

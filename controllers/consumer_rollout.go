@@ -1,0 +1,153 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/consumers"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+)
+
+// consumerRollout brings the consumers of one token's Secret to a new version
+// of its content, in one reconcile. Workloads are read from the API server, not
+// a cache: the operator caches only what it owns.
+type consumerRollout struct {
+	TokenDeps
+	fieldOwner string
+	token      tokenObject
+	kindName   string // the token's kind, in messages
+	secret     string // the Secret's name
+	version    string // the version of its content to bring consumers to
+	policy     consumerPolicy
+}
+
+// discover lists the objects in the token's namespace that read the Secret and
+// may hold its previous content, and says what to do about each. On the first
+// version there is no previous content: nothing is restarted nor waited for.
+func (c consumerRollout) discover(ctx context.Context, first bool) ([]tokensv1alpha1.ConsumerStatus, error) {
+	var found []tokensv1alpha1.ConsumerStatus
+	for _, kind := range consumerKinds {
+		list := kind.newList()
+		if err := c.APIReader.List(ctx, list, client.InNamespace(c.token.GetNamespace())); err != nil {
+			return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to list the %ss that may read Secret %q: %w", kind.kind, c.secret, err))
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range items {
+			obj := item.(client.Object)
+			reads, ok := consumers.Reads(kind.podSpec(obj), c.secret)
+			if !ok || !kind.holds(obj) {
+				continue
+			}
+			found = append(found, c.plan(kind, obj, reads, first))
+		}
+	}
+	return found, nil
+}
+
+// plan says what to do about one consumer found reading the Secret.
+func (c consumerRollout) plan(kind consumerKind, obj client.Object, reads tokensv1alpha1.ConsumerReads, first bool) tokensv1alpha1.ConsumerStatus {
+	cs := tokensv1alpha1.ConsumerStatus{Kind: kind.kind, Name: obj.GetName(), UID: obj.GetUID(), Reads: reads, Action: tokensv1alpha1.ConsumerActionWait}
+	restartable := kind.template != nil
+	switch {
+	case first:
+		cs.RolledOut = true
+	case restartable && (c.policy.restart == tokensv1alpha1.ConsumerRestartAlways ||
+		c.policy.restart == tokensv1alpha1.ConsumerRestartAuto && consumers.NeedsRestart(reads)):
+		cs.Action = tokensv1alpha1.ConsumerActionRestart
+	case restartable && consumers.NeedsRestart(reads):
+		// Not ours to restart: wait for a rollout someone else starts.
+		cs.Generation = obj.GetGeneration() + 1
+	}
+	return cs
+}
+
+// restart rolls cs out by changing its pod template's annotations, unless its
+// template already records this version: restarted before a crash lost the
+// record, or by another token's restart that took this Secret's new content
+// along. It reports whether it patched the workload.
+func (c consumerRollout) restart(ctx context.Context, cs *tokensv1alpha1.ConsumerStatus) (bool, error) {
+	kind, _ := consumerKindNamed(cs.Kind)
+	obj := kind.newObj()
+	err := c.APIReader.Get(ctx, client.ObjectKey{Namespace: c.token.GetNamespace(), Name: cs.Name}, obj)
+	if apierrors.IsNotFound(err) {
+		cs.RolledOut = true
+		return false, nil
+	}
+	if err != nil {
+		return false, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s %q to restart it: %w", cs.Kind, cs.Name, err))
+	}
+	tmpl := kind.template(obj)
+	versions := restartedFor(tmpl.Annotations[tokensv1alpha1.RestartedForAnnotation])
+	if versions[c.secret] == c.version {
+		cs.Restarted, cs.Generation = true, obj.GetGeneration()
+		return false, nil
+	}
+	before := obj.DeepCopyObject().(client.Object)
+	// Every token Secret it reads goes in at its current version, so that a
+	// token whose Secret changed meanwhile finds its restart done.
+	for name := range consumers.References(kind.podSpec(obj)) {
+		if v := c.currentVersion(ctx, name); v != "" {
+			versions[name] = v
+		}
+	}
+	versions[c.secret] = c.version
+	tmpl.Annotations = mergeInto(tmpl.Annotations, map[string]string{
+		tokensv1alpha1.RestartedAtAnnotation:  c.Clock.Now().UTC().Format(time.RFC3339),
+		tokensv1alpha1.RestartedForAnnotation: encodeRestartedFor(versions),
+	})
+	if err := c.Client.Patch(ctx, obj, client.MergeFrom(before), client.FieldOwner(c.fieldOwner)); err != nil {
+		if apierrors.IsNotFound(err) {
+			cs.RolledOut = true
+			return false, nil
+		}
+		return false, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to restart %s %q: %w", cs.Kind, cs.Name, err))
+	}
+	cs.Restarted, cs.Generation = true, obj.GetGeneration()
+	c.Recorder.Eventf(obj, c.token, corev1.EventTypeNormal, "Restarted", "Restart",
+		"restarted to load the new content of Secret %q (%s %q)", c.secret, c.kindName, c.token.GetName())
+	return true, nil
+}
+
+// currentVersion is the version of a token Secret the operator owns, read from
+// its cache; empty for any other Secret.
+func (c consumerRollout) currentVersion(ctx context.Context, name string) string {
+	secret := &corev1.Secret{}
+	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: c.token.GetNamespace(), Name: name}, secret); err != nil ||
+		secret.Labels[tokensv1alpha1.ManagedByLabel] != tokensv1alpha1.ManagedByValue {
+		return ""
+	}
+	return secretVersion(secret.Data)
+}
+
+// rolledOut tells whether cs no longer holds the content the Secret had before
+// changedAt: a mounted volume once the kubelet has had time to refresh it, any
+// other consumer once it has rolled out or ended, or is gone, or was replaced
+// by another of the same name.
+func (c consumerRollout) rolledOut(ctx context.Context, cs tokensv1alpha1.ConsumerStatus, changedAt time.Time) (bool, error) {
+	if cs.Action == tokensv1alpha1.ConsumerActionWait && !consumers.NeedsRestart(cs.Reads) {
+		return !c.Clock.Now().Before(changedAt.Add(c.Consumers.VolumeRefreshDelay)), nil
+	}
+	kind, known := consumerKindNamed(cs.Kind)
+	if !known {
+		return true, nil
+	}
+	obj := kind.newObj()
+	err := c.APIReader.Get(ctx, client.ObjectKey{Namespace: c.token.GetNamespace(), Name: cs.Name}, obj)
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s %q to follow its rollout: %w", cs.Kind, cs.Name, err))
+	}
+	return obj.GetUID() != cs.UID || kind.done(obj, cs.Generation), nil
+}

@@ -1,0 +1,415 @@
+package controllers
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
+	"github.com/tokenoperator/token-operator/internal/testenv"
+)
+
+// consumerWorld is a PersonalToken test driven by hand on a fake clock, with
+// workloads reading its Secrets: each token is renewed every hour, with the
+// default consumer settings (restart Auto, maxOverlap 1h, no overlap).
+type consumerWorld struct {
+	*ptEnv
+	clk    *clocktesting.FakeClock
+	r      *PersonalTokenReconciler
+	events *eventLog
+}
+
+func newConsumerWorld(t *testing.T) *consumerWorld {
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	e := newPTEnv(t, awxtest.FlavorController, clk)
+	events := &eventLog{}
+	return &consumerWorld{ptEnv: e, clk: clk, events: events,
+		r: &PersonalTokenReconciler{TokenDeps: e.deps(k8sClient, k8sClient, events)}}
+}
+
+// hourlyToken creates a PersonalToken renewed every hour, after mutate, and
+// mints its first token; it returns the token and the value its Secret holds.
+func (w *consumerWorld) hourlyToken(name string, mutate func(*tokensv1alpha1.PersonalToken)) (*tokensv1alpha1.PersonalToken, string) {
+	w.t.Helper()
+	pt := w.personalToken(name, func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Rotation = &tokensv1alpha1.Rotation{MaxAge: &metav1.Duration{Duration: time.Hour}}
+		if mutate != nil {
+			mutate(pt)
+		}
+	})
+	w.pass(pt)
+	return pt, w.value(pt)
+}
+
+// pass runs one reconcile of pt, which must succeed, and returns its result.
+func (w *consumerWorld) pass(pt *tokensv1alpha1.PersonalToken) ctrl.Result {
+	w.t.Helper()
+	result, err := w.reconcile(w.r, pt)
+	if err != nil {
+		w.t.Fatalf("reconcile of %s failed: %v", pt.Name, err)
+	}
+	return result
+}
+
+// value is the token value pt's Secret holds.
+func (w *consumerWorld) value(pt *tokensv1alpha1.PersonalToken) string {
+	w.t.Helper()
+	return string(w.secret(pt.Spec.Secret.Name).Data["CONTROLLER_OAUTH_TOKEN"])
+}
+
+// alive tells whether a token value still authenticates at AWX.
+func (w *consumerWorld) alive(value string) bool {
+	_, _, ok := w.awx.Authenticate(value)
+	return ok
+}
+
+// consumers returns pt's status.consumers without their uids, which tests
+// cannot know in advance; it fails the test when one has none.
+func (w *consumerWorld) consumers(pt *tokensv1alpha1.PersonalToken) []tokensv1alpha1.ConsumerStatus {
+	w.t.Helper()
+	out := w.get(pt).Status.Consumers
+	for i := range out {
+		if out[i].UID == "" {
+			w.t.Fatalf("consumer %s/%s has no uid", out[i].Kind, out[i].Name)
+		}
+		out[i].UID = ""
+	}
+	return out
+}
+
+// consumersUpdated returns pt's ConsumersUpdated condition.
+func (w *consumerWorld) consumersUpdated(pt *tokensv1alpha1.PersonalToken) metav1.Condition {
+	w.t.Helper()
+	c := meta.FindStatusCondition(w.get(pt).Status.Conditions, tokensv1alpha1.ConsumersUpdatedCondition)
+	if c == nil {
+		w.t.Fatalf("%s has no ConsumersUpdated condition", pt.Name)
+	}
+	return *c
+}
+
+func TestPersonalTokenConsumers_EnvConsumerIsRestartedOnceAndTheOldTokenRevokedAfterItsRollout(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt, oldValue := w.hourlyToken("api", nil)
+
+	g.Expect(w.consumers(pt)).To(ConsistOf(tokensv1alpha1.ConsumerStatus{Kind: "Deployment", Name: "web",
+		Reads: tokensv1alpha1.ConsumerReadsEnv, Action: tokensv1alpha1.ConsumerActionWait, RolledOut: true}))
+	generation := w.getDeployment(w.ns, "web").Generation
+	g.Expect(w.getDeployment(w.ns, "web").Spec.Template.Annotations).NotTo(HaveKey(tokensv1alpha1.RestartedAtAnnotation),
+		"the first token replaces none: nothing to restart")
+
+	w.clk.Step(time.Hour)
+	result := w.pass(pt)
+	g.Expect(w.get(pt).Status.Revision).To(Equal(int64(2)))
+	g.Expect(result.RequeueAfter).To(Equal(DefaultConsumerSettings.RestartWindow), "the restart waits for the window")
+	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(generation), "not restarted within the window")
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "the old token stays valid while web holds it")
+
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	result = w.pass(pt)
+	web := w.getDeployment(w.ns, "web")
+	g.Expect(web.Generation).To(Equal(generation+1), "web is restarted")
+	second := w.get(pt)
+	g.Expect(web.Spec.Template.Annotations).To(HaveKeyWithValue(tokensv1alpha1.RestartedForAnnotation, "api-awx="+second.Status.SecretVersion))
+	g.Expect(w.consumers(pt)).To(ConsistOf(tokensv1alpha1.ConsumerStatus{Kind: "Deployment", Name: "web",
+		Reads: tokensv1alpha1.ConsumerReadsEnv, Action: tokensv1alpha1.ConsumerActionRestart, Restarted: true, Generation: generation + 1}))
+	g.Expect(result.RequeueAfter).To(Equal(DefaultConsumerSettings.PollInterval))
+	g.Expect(w.events.with(tokensv1alpha1.ConsumersRestartedReason)).To(ConsistOf(ContainSubstring("Deployment/web")))
+	g.Expect(w.events.with("Restarted")).To(ConsistOf(ContainSubstring("Deployment/web")), "an event on the workload")
+	g.Expect(w.consumersUpdated(pt).Reason).To(Equal(tokensv1alpha1.RollingOutReason))
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "the old token stays valid until web has rolled out")
+
+	w.startRollout(w.ns, "web")
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "the old token stays valid while old pods run")
+
+	w.finishRollout(w.ns, "web")
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked once web has rolled out")
+	g.Expect(w.consumersUpdated(pt).Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(w.get(pt).Status.Consumers[0].RolledOut).To(BeTrue())
+	w.pass(pt)
+	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(generation+1), "restarted once only")
+	w.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+func TestPersonalTokenConsumers_VolumeConsumerIsNotRestartedAndTheOldTokenWaitsForTheKubelet(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", mounted("api-awx", ""))
+	pt, oldValue := w.hourlyToken("api", nil)
+	generation := w.getDeployment(w.ns, "web").Generation
+
+	w.clk.Step(time.Hour)
+	result := w.pass(pt)
+	g.Expect(result.RequeueAfter).To(Equal(DefaultConsumerSettings.VolumeRefreshDelay), "next look when the kubelet has refreshed the volume")
+	g.Expect(w.get(pt).Status.Consumers).To(ConsistOf(HaveField("Reads", tokensv1alpha1.ConsumerReadsVolume)))
+
+	w.clk.Step(DefaultConsumerSettings.VolumeRefreshDelay - time.Second)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "kept while the kubelet may not have refreshed the volume")
+
+	w.clk.Step(time.Second)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked once the kubelet has refreshed the volume")
+	web := w.getDeployment(w.ns, "web")
+	g.Expect(web.Generation).To(Equal(generation), "a mounted Secret needs no restart")
+	g.Expect(web.Spec.Template.Annotations).NotTo(HaveKey(tokensv1alpha1.RestartedAtAnnotation))
+}
+
+func TestPersonalTokenConsumers_SubPathMountIsRestarted(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", mounted("api-awx", "CONTROLLER_OAUTH_TOKEN"))
+	pt, oldValue := w.hourlyToken("api", nil)
+	generation := w.getDeployment(w.ns, "web").Generation
+
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(generation+1), "the kubelet never refreshes a subPath mount")
+	g.Expect(w.get(pt).Status.Consumers).To(ConsistOf(HaveField("Reads", tokensv1alpha1.ConsumerReadsSubPath)))
+	w.clk.Step(DefaultConsumerSettings.VolumeRefreshDelay)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "a subPath consumer is waited for until it has rolled out, not for the kubelet's refresh")
+}
+
+func TestPersonalTokenConsumers_TokensRotatingTogetherRestartTheirSharedWorkloadOnce(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "worker", envFrom("a-awx"), envFrom("b-awx"))
+	a, oldA := w.hourlyToken("a", nil)
+	b, oldB := w.hourlyToken("b", nil)
+	generation := w.getDeployment(w.ns, "worker").Generation
+
+	w.clk.Step(time.Hour)
+	w.pass(a)
+	w.clk.Step(2 * time.Second)
+	w.pass(b)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow - 2*time.Second)
+	w.pass(a)
+	w.clk.Step(2 * time.Second)
+	w.pass(b)
+
+	worker := w.getDeployment(w.ns, "worker")
+	g.Expect(worker.Generation).To(Equal(generation+1), "one rollout for both changes")
+	g.Expect(worker.Spec.Template.Annotations).To(HaveKeyWithValue(tokensv1alpha1.RestartedForAnnotation,
+		"a-awx="+w.get(a).Status.SecretVersion+",b-awx="+w.get(b).Status.SecretVersion))
+	g.Expect(w.events.with("Restarted")).To(HaveLen(1))
+	for _, pt := range []*tokensv1alpha1.PersonalToken{a, b} {
+		g.Expect(w.get(pt).Status.Consumers).To(ConsistOf(HaveField("Restarted", true)), "%s counts the restart as its own", pt.Name)
+	}
+
+	w.finishRollout(w.ns, "worker")
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(a)
+	w.pass(b)
+	g.Expect(w.alive(oldA)).To(BeFalse())
+	g.Expect(w.alive(oldB)).To(BeFalse())
+}
+
+func TestPersonalTokenConsumers_TokensRotatingInTheSameSecondEachRollOutTheirConsumers(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web-a", envFrom("a-awx"))
+	w.deployment(w.ns, "web-b", envFrom("b-awx"))
+	a, _ := w.hourlyToken("a", nil)
+	b, _ := w.hourlyToken("b", nil)
+
+	w.clk.Step(time.Hour)
+	w.pass(a)
+	w.pass(b)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(a)
+	w.pass(b)
+	for _, name := range []string{"web-a", "web-b"} {
+		g.Expect(w.getDeployment(w.ns, name).Generation).To(Equal(int64(2)), "%s rolls out", name)
+	}
+}
+
+func TestPersonalTokenConsumers_AWorkloadThatNeverRollsOutIsGivenUpOnAtMaxOverlap(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "stuck", envFrom("api-awx"))
+	pt, oldValue := w.hourlyToken("api", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Consumers = &tokensv1alpha1.Consumers{MaxOverlap: &metav1.Duration{Duration: 5 * time.Minute}}
+	})
+
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+	w.startRollout(w.ns, "stuck") // and no further: its new pods never become available
+	w.clk.Step(5*time.Minute - DefaultConsumerSettings.RestartWindow - time.Second)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeTrue())
+	g.Expect(w.events.with(tokensv1alpha1.ConsumersNotReadyReason)).To(BeEmpty())
+
+	w.clk.Step(time.Second)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked at maxOverlap")
+	g.Expect(w.events.with(tokensv1alpha1.ConsumersNotReadyReason)).To(ConsistOf(
+		And(HavePrefix(corev1.EventTypeWarning), ContainSubstring("Deployment/stuck"))))
+	g.Expect(w.consumersUpdated(pt).Reason).To(Equal(tokensv1alpha1.ConsumersNotReadyReason))
+	w.clk.Step(time.Minute)
+	w.pass(pt)
+	g.Expect(w.events.with(tokensv1alpha1.ConsumersNotReadyReason)).To(HaveLen(1), "warned once")
+}
+
+func TestPersonalTokenConsumers_ACrashBetweenTheRestartAndItsRecordNeitherRepeatsNorLosesIt(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt, oldValue := w.hourlyToken("api", nil)
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+
+	restartRecord := func(obj client.Object) bool {
+		p, ok := obj.(*tokensv1alpha1.PersonalToken)
+		return ok && len(p.Status.Consumers) == 1 && p.Status.Consumers[0].Restarted
+	}
+	var dead atomic.Bool
+	crashing := dieAt(false, restartRecord, &dead)
+	_, err := w.reconcile(&PersonalTokenReconciler{TokenDeps: w.deps(crashing, crashing, w.events)}, pt)
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(dead.Load()).To(BeTrue(), "the process died before recording the restart")
+	web := w.getDeployment(w.ns, "web")
+	g.Expect(web.Generation).To(Equal(int64(2)), "the restart was made")
+	restartedAt := web.Spec.Template.Annotations[tokensv1alpha1.RestartedAtAnnotation]
+
+	w.clk.Step(time.Second)
+	w.pass(pt)
+	web = w.getDeployment(w.ns, "web")
+	g.Expect(web.Generation).To(Equal(int64(2)), "not restarted again")
+	g.Expect(web.Spec.Template.Annotations).To(HaveKeyWithValue(tokensv1alpha1.RestartedAtAnnotation, restartedAt))
+	g.Expect(w.get(pt).Status.Consumers).To(ConsistOf(And(HaveField("Restarted", true), HaveField("Generation", int64(2)))),
+		"the restart is recorded")
+	w.finishRollout(w.ns, "web")
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked after the rollout, as without the crash")
+}
+
+func TestPersonalTokenConsumers_AWorkloadInAnotherNamespaceIsNeverTouched(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	other := newNamespace(t)
+	w.deployment(other, "web", envFrom("api-awx"))
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt, _ := w.hourlyToken("api", nil)
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+
+	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(int64(2)))
+	foreign := w.getDeployment(other, "web")
+	g.Expect(foreign.Generation).To(Equal(int64(1)), "a same-named Secret elsewhere is another Secret")
+	g.Expect(foreign.Spec.Template.Annotations).NotTo(HaveKey(tokensv1alpha1.RestartedAtAnnotation))
+	g.Expect(w.get(pt).Status.Consumers).To(HaveLen(1))
+}
+
+func TestPersonalTokenConsumers_RestartNoneRestartsNothingAndStillWaits(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt, oldValue := w.hourlyToken("api", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Consumers = &tokensv1alpha1.Consumers{Restart: tokensv1alpha1.ConsumerRestartNone}
+	})
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(int64(1)), "restart: None patches nothing")
+	g.Expect(w.get(pt).Status.Consumers).To(ConsistOf(HaveField("Action", tokensv1alpha1.ConsumerActionWait)))
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "web still holds the old token")
+
+	// Someone else (kubectl rollout restart, say) rolls web out.
+	web := w.getDeployment(w.ns, "web")
+	web.Spec.Template.Annotations = map[string]string{"kubectl.kubernetes.io/restartedAt": w.clk.Now().Format(time.RFC3339)}
+	g.Expect(k8sClient.Update(ctx, web)).To(Succeed())
+	w.finishRollout(w.ns, "web")
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked once web has rolled out")
+}
+
+func TestPersonalTokenConsumers_ABarePodIsWaitedForUntilItEnds(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "migrate"}, Spec: podSpec(envFrom("api-awx"))})
+	pt, oldValue := w.hourlyToken("api", nil)
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+	g.Expect(w.consumers(pt)).To(ConsistOf(tokensv1alpha1.ConsumerStatus{Kind: "Pod", Name: "migrate",
+		Reads: tokensv1alpha1.ConsumerReadsEnv, Action: tokensv1alpha1.ConsumerActionWait}))
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "the Pod still runs with the old token")
+
+	pod := &corev1.Pod{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: "migrate"}, pod)).To(Succeed())
+	pod.Status.Phase = corev1.PodSucceeded
+	g.Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked once the Pod has ended")
+}
+
+func TestPersonalTokenConsumers_RestartAlwaysRestartsVolumeConsumersToo(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", mounted("api-awx", ""))
+	pt, _ := w.hourlyToken("api", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Consumers = &tokensv1alpha1.Consumers{Restart: tokensv1alpha1.ConsumerRestartAlways}
+	})
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(int64(2)))
+	g.Expect(w.consumers(pt)).To(ConsistOf(And(HaveField("Reads", tokensv1alpha1.ConsumerReadsVolume),
+		HaveField("Action", tokensv1alpha1.ConsumerActionRestart), HaveField("Restarted", true))))
+}
+
+// The operator as it runs: a rotation restarts the consumer, and the previous
+// token lives until the workload controller reports the rollout done.
+func TestPersonalTokenConsumers_TheRunningOperatorRevokesAfterTheRollout(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.startOperator(func(mgr ctrl.Manager, credentials cache.Cache) error {
+		deps := e.managerDeps(mgr, PersonalTokenControllerName)
+		deps.Consumers = ConsumerSettings{RestartWindow: 0, VolumeRefreshDelay: time.Minute, PollInterval: 100 * time.Millisecond}
+		return (&PersonalTokenReconciler{TokenDeps: deps}).SetupWithManager(mgr, 2, credentials)
+	})
+	e.deployment(e.ns, "web", envFrom("api-awx"))
+	pt := e.waitReady(e.personalToken("api", nil))
+	oldValue := string(e.secret("api-awx").Data["CONTROLLER_OAUTH_TOKEN"])
+
+	pt.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "1"}
+	g.Expect(k8sClient.Update(ctx, pt)).To(Succeed())
+	g.Eventually(func() int64 { return e.getDeployment(e.ns, "web").Generation }).
+		WithTimeout(testenv.Wait).WithPolling(50 * time.Millisecond).Should(Equal(int64(2)))
+	g.Consistently(func() bool { _, _, ok := e.awx.Authenticate(oldValue); return ok }).
+		WithTimeout(time.Second).WithPolling(100*time.Millisecond).Should(BeTrue(), "kept while web rolls out")
+
+	e.finishRollout(e.ns, "web")
+	g.Eventually(func() bool { _, _, ok := e.awx.Authenticate(oldValue); return ok }).
+		WithTimeout(testenv.Wait).WithPolling(50*time.Millisecond).Should(BeFalse(), "revoked once web has rolled out")
+	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
