@@ -4,12 +4,20 @@
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.2
 GOTESTSUM_VERSION ?= v1.13.0
+HELM_VERSION ?= v3.22.0
+CRD_REF_DOCS_VERSION ?= v0.3.0
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 GOTESTSUM ?= $(LOCALBIN)/gotestsum-$(GOTESTSUM_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
 
 IMG ?= token-operator:dev
+VERSION ?= dev
+# The OCI image archive `make image` writes, and the platforms it holds.
+IMAGE_ARCHIVE ?= $(LOCALBIN)/token-operator-image.tar
+IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
 GO_TEST_FLAGS ?=
 
 SHELL = /usr/bin/env bash -o pipefail
@@ -27,18 +35,25 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC under config/.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC under config/, and the chart's copies of them.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	hack/sync-chart.sh
+
+.PHONY: api-docs
+api-docs: $(CRD_REF_DOCS) ## Generate the API reference, docs/api.md, from the Go types.
+	$(CRD_REF_DOCS) --source-path=api/v1alpha1 --config=hack/api-docs/config.yaml --renderer=markdown \
+		--output-path=docs/api.md >/dev/null
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
 
 .PHONY: verify
-verify: manifests generate fmt ## Fail when generated, formatted or tidied files differ from what is committed.
+verify: manifests generate api-docs fmt helm-lint ## Fail when generated, formatted or tidied files differ from what is committed.
 	go mod tidy
+	cd hack/image && go mod tidy
 	@if [ -n "$$(git status --porcelain)" ]; then \
-		echo "generated files are out of date: run 'make manifests generate fmt && go mod tidy' and commit the result"; \
+		echo "generated files are out of date: run 'make manifests generate api-docs fmt && go mod tidy' and commit the result"; \
 		git status --porcelain; git --no-pager diff --stat; exit 1; \
 	fi
 
@@ -58,8 +73,8 @@ envtest: ## Build (once, then cached) the kube-apiserver, etcd and kubectl that 
 # manager's and test servers' log lines of that test), then ends with the list of
 # failed tests.
 .PHONY: test
-test: manifests generate fmt vet envtest $(GOTESTSUM) ## Run every test against a real kube-apiserver and etcd.
-	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" $(GOTESTSUM) --format pkgname-and-test-fails --format-hide-empty-pkg --hide-summary=output -- ./... $(GO_TEST_FLAGS)
+test: manifests generate fmt vet envtest image helm-lint $(GOTESTSUM) ## Run every test against a real kube-apiserver and etcd.
+	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" HELM="$(HELM)" IMAGE_ARCHIVE="$(IMAGE_ARCHIVE)" $(GOTESTSUM) --format pkgname-and-test-fails --format-hide-empty-pkg --hide-summary=output -- ./... $(GO_TEST_FLAGS)
 
 .PHONY: bench
 bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256).
@@ -82,8 +97,21 @@ run: manifests generate fmt vet envtest ## Run the operator here: against your k
 		KUBEBUILDER_ASSETS="$$assets" go run ./hack/playground; \
 	fi
 
+.PHONY: image
+image: ## Build the manager's OCI image archive (bin/token-operator-image.tar) for IMAGE_PLATFORMS, without a Docker engine.
+	@mkdir -p $(LOCALBIN)/image
+	@for p in $(IMAGE_PLATFORMS); do \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -ldflags=-buildid= -o $(LOCALBIN)/image/manager-$${p%/*}-$${p#*/} . ; \
+	done
+	cd hack/image && ../retry.sh go mod download && go run . -o $(IMAGE_ARCHIVE) -ref $(IMG) -version $(VERSION) \
+		$(foreach p,$(IMAGE_PLATFORMS),$(p)=$(LOCALBIN)/image/manager-$(subst /,-,$(p)))
+
+.PHONY: helm-lint
+helm-lint: $(HELM) ## Lint the Helm chart.
+	$(HELM) lint --strict charts/token-operator >/dev/null
+
 .PHONY: docker-build
-docker-build: ## Build the container image (needs a Docker engine).
+docker-build: ## Build the container image with a Docker engine (`make image` needs none).
 	docker build -t $(IMG) .
 
 ##@ Deployment
@@ -117,6 +145,14 @@ $(CONTROLLER_GEN): | $(LOCALBIN)
 $(KUSTOMIZE): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) hack/retry.sh go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	mv $(LOCALBIN)/kustomize $@
+
+$(HELM): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN) hack/retry.sh go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(LOCALBIN)/helm $@
+
+$(CRD_REF_DOCS): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN) hack/retry.sh go install github.com/elastic/crd-ref-docs@$(CRD_REF_DOCS_VERSION)
+	mv $(LOCALBIN)/crd-ref-docs $@
 
 $(GOTESTSUM): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) hack/retry.sh go install gotest.tools/gotestsum@$(GOTESTSUM_VERSION)

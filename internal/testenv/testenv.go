@@ -33,15 +33,24 @@ var ErrNoAssets = errors.New("KUBEBUILDER_ASSETS is not set: run the tests with 
 // Start starts a control plane with the CRDs under root/config/crd/bases, where
 // root is the repository's top directory relative to the caller.
 func Start(root string) (*envtest.Environment, *rest.Config, error) {
+	return start(&envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	})
+}
+
+// StartBare starts a control plane without the operator's CRDs, for tests that
+// install them as a user would.
+func StartBare() (*envtest.Environment, *rest.Config, error) {
+	return start(&envtest.Environment{})
+}
+
+func start(env *envtest.Environment) (*envtest.Environment, *rest.Config, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, nil, ErrNoAssets
 	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:        []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing:    true,
-		ControlPlaneStartTimeout: startTimeout,
-		ControlPlaneStopTimeout:  time.Minute,
-	}
+	env.ControlPlaneStartTimeout = startTimeout
+	env.ControlPlaneStopTimeout = time.Minute
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, nil, err
