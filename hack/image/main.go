@@ -76,7 +76,7 @@ func write(out, ref, version string, platforms []string) error {
 	}
 	// containerd names an imported image by the first annotation, other tools by the second.
 	if err := path.AppendIndex(index, layout.WithAnnotations(map[string]string{
-		"io.containerd.image.name":         qualified(ref),
+		"io.containerd.image.name":          qualified(ref),
 		"org.opencontainers.image.ref.name": ref,
 	})); err != nil {
 		return err
