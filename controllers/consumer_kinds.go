@@ -19,6 +19,8 @@ type consumerKind struct {
 	// template is the pod template a restart changes; nil for kinds never restarted.
 	template func(client.Object) *corev1.PodTemplateSpec
 	podSpec  func(client.Object) *corev1.PodSpec
+	// selector selects the pods of a workload; nil for Jobs and Pods.
+	selector func(client.Object) *metav1.LabelSelector
 	// holds tells whether obj, as found when the Secret changed, may hold its
 	// previous content: not a Job or Pod that has ended, nor a Pod another
 	// consumer controls.
@@ -38,6 +40,7 @@ var consumerKinds = []consumerKind{
 		newList:  func() client.ObjectList { return &appsv1.DeploymentList{} },
 		template: func(o client.Object) *corev1.PodTemplateSpec { return &o.(*appsv1.Deployment).Spec.Template },
 		podSpec:  func(o client.Object) *corev1.PodSpec { return &o.(*appsv1.Deployment).Spec.Template.Spec },
+		selector: func(o client.Object) *metav1.LabelSelector { return o.(*appsv1.Deployment).Spec.Selector },
 		holds:    always,
 		done:     func(o client.Object, g int64) bool { return consumers.DeploymentRolledOut(o.(*appsv1.Deployment), g) },
 	},
@@ -47,6 +50,7 @@ var consumerKinds = []consumerKind{
 		newList:  func() client.ObjectList { return &appsv1.StatefulSetList{} },
 		template: func(o client.Object) *corev1.PodTemplateSpec { return &o.(*appsv1.StatefulSet).Spec.Template },
 		podSpec:  func(o client.Object) *corev1.PodSpec { return &o.(*appsv1.StatefulSet).Spec.Template.Spec },
+		selector: func(o client.Object) *metav1.LabelSelector { return o.(*appsv1.StatefulSet).Spec.Selector },
 		holds:    always,
 		done:     func(o client.Object, g int64) bool { return consumers.StatefulSetRolledOut(o.(*appsv1.StatefulSet), g) },
 	},
@@ -56,6 +60,7 @@ var consumerKinds = []consumerKind{
 		newList:  func() client.ObjectList { return &appsv1.DaemonSetList{} },
 		template: func(o client.Object) *corev1.PodTemplateSpec { return &o.(*appsv1.DaemonSet).Spec.Template },
 		podSpec:  func(o client.Object) *corev1.PodSpec { return &o.(*appsv1.DaemonSet).Spec.Template.Spec },
+		selector: func(o client.Object) *metav1.LabelSelector { return o.(*appsv1.DaemonSet).Spec.Selector },
 		holds:    always,
 		done:     func(o client.Object, g int64) bool { return consumers.DaemonSetRolledOut(o.(*appsv1.DaemonSet), g) },
 	},
@@ -70,16 +75,36 @@ var consumerKinds = []consumerKind{
 		done:    func(o client.Object, _ int64) bool { return consumers.JobFinished(o.(*batchv1.Job)) },
 	},
 	{
-		// Only Pods no workload controls: the others are their workload's.
+		// Pods that none of the kinds above controls: bare Pods, and those of
+		// controllers the operator does not restart (a ReplicaSet of its own, an
+		// Argo Rollout, another operator's).
 		kind:    "Pod",
 		newObj:  func() client.Object { return &corev1.Pod{} },
 		newList: func() client.ObjectList { return &corev1.PodList{} },
 		podSpec: func(o client.Object) *corev1.PodSpec { return &o.(*corev1.Pod).Spec },
 		holds: func(o client.Object) bool {
-			return metav1.GetControllerOf(o) == nil && !consumers.PodFinished(o.(*corev1.Pod))
+			return !controlledByAWorkload(o.(*corev1.Pod)) && !consumers.PodFinished(o.(*corev1.Pod))
 		},
 		done: func(o client.Object, _ int64) bool { return consumers.PodFinished(o.(*corev1.Pod)) },
 	},
+}
+
+// controlledByAWorkload tells whether one of the kinds above answers for p: a
+// StatefulSet, DaemonSet or Job controls it, or a ReplicaSet that a Deployment
+// made (its pods carry the pod-template-hash label).
+func controlledByAWorkload(p *corev1.Pod) bool {
+	owner := metav1.GetControllerOf(p)
+	if owner == nil {
+		return false
+	}
+	switch owner.Kind {
+	case "StatefulSet", "DaemonSet", "Job":
+		return true
+	case "ReplicaSet":
+		_, deployed := p.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
+		return deployed
+	}
+	return false
 }
 
 // consumerKindNamed returns the consumerKind of kind, false for one unknown.

@@ -2,12 +2,16 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -29,9 +33,8 @@ type consumerRollout struct {
 }
 
 // discover lists the objects in the token's namespace that read the Secret and
-// may hold its previous content, and says what to do about each. On the first
-// version there is no previous content: nothing is restarted nor waited for.
-func (c consumerRollout) discover(ctx context.Context, first bool) ([]tokensv1alpha1.ConsumerStatus, error) {
+// may hold its previous content, and says what to do about each.
+func (c consumerRollout) discover(ctx context.Context) ([]tokensv1alpha1.ConsumerStatus, error) {
 	var found []tokensv1alpha1.ConsumerStatus
 	for _, kind := range consumerKinds {
 		list := kind.newList()
@@ -48,27 +51,33 @@ func (c consumerRollout) discover(ctx context.Context, first bool) ([]tokensv1al
 			if !ok || !kind.holds(obj) {
 				continue
 			}
-			found = append(found, c.plan(kind, obj, reads, first))
+			found = append(found, c.plan(kind, obj, reads))
 		}
 	}
 	return found, nil
 }
 
 // plan says what to do about one consumer found reading the Secret.
-func (c consumerRollout) plan(kind consumerKind, obj client.Object, reads tokensv1alpha1.ConsumerReads, first bool) tokensv1alpha1.ConsumerStatus {
+func (c consumerRollout) plan(kind consumerKind, obj client.Object, reads tokensv1alpha1.ConsumerReads) tokensv1alpha1.ConsumerStatus {
 	cs := tokensv1alpha1.ConsumerStatus{Kind: kind.kind, Name: obj.GetName(), UID: obj.GetUID(), Reads: reads, Action: tokensv1alpha1.ConsumerActionWait}
 	restartable := kind.template != nil
 	switch {
-	case first:
-		cs.RolledOut = true
 	case restartable && (c.policy.restart == tokensv1alpha1.ConsumerRestartAlways ||
 		c.policy.restart == tokensv1alpha1.ConsumerRestartAuto && consumers.NeedsRestart(reads)):
 		cs.Action = tokensv1alpha1.ConsumerActionRestart
 	case restartable && consumers.NeedsRestart(reads):
-		// Not ours to restart: wait for a rollout someone else starts.
-		cs.Generation = obj.GetGeneration() + 1
+		// Not ours to restart: wait for a rollout of another template, which
+		// someone else starts.
+		cs.Generation, cs.TemplateHash = obj.GetGeneration()+1, templateHash(kind.template(obj))
 	}
 	return cs
+}
+
+// templateHash is a digest of a pod template.
+func templateHash(t *corev1.PodTemplateSpec) string {
+	data, _ := json.Marshal(t)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
 }
 
 // restart rolls cs out by changing its pod template's annotations, unless its
@@ -76,7 +85,11 @@ func (c consumerRollout) plan(kind consumerKind, obj client.Object, reads tokens
 // record, or by another token's restart that took this Secret's new content
 // along. It reports whether it patched the workload.
 func (c consumerRollout) restart(ctx context.Context, cs *tokensv1alpha1.ConsumerStatus) (bool, error) {
-	kind, _ := consumerKindNamed(cs.Kind)
+	kind, known := consumerKindNamed(cs.Kind)
+	if !known || kind.template == nil {
+		cs.RolledOut = true
+		return false, nil
+	}
 	obj := kind.newObj()
 	err := c.APIReader.Get(ctx, client.ObjectKey{Namespace: c.token.GetNamespace(), Name: cs.Name}, obj)
 	if apierrors.IsNotFound(err) {
@@ -105,7 +118,10 @@ func (c consumerRollout) restart(ctx context.Context, cs *tokensv1alpha1.Consume
 		tokensv1alpha1.RestartedAtAnnotation:  c.Clock.Now().UTC().Format(time.RFC3339),
 		tokensv1alpha1.RestartedForAnnotation: encodeRestartedFor(versions),
 	})
-	if err := c.Client.Patch(ctx, obj, client.MergeFrom(before), client.FieldOwner(c.fieldOwner)); err != nil {
+	// The lock keeps another token's restart of the same workload, at the same
+	// moment, from being overwritten.
+	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+	if err := c.Client.Patch(ctx, obj, patch, client.FieldOwner(c.fieldOwner)); err != nil {
 		if apierrors.IsNotFound(err) {
 			cs.RolledOut = true
 			return false, nil
@@ -113,7 +129,7 @@ func (c consumerRollout) restart(ctx context.Context, cs *tokensv1alpha1.Consume
 		return false, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to restart %s %q: %w", cs.Kind, cs.Name, err))
 	}
 	cs.Restarted, cs.Generation = true, obj.GetGeneration()
-	c.Recorder.Eventf(obj, c.token, corev1.EventTypeNormal, "Restarted", "Restart",
+	c.Recorder.Eventf(obj, c.token, corev1.EventTypeNormal, tokensv1alpha1.RestartedReason, "Restart",
 		"restarted to load the new content of Secret %q (%s %q)", c.secret, c.kindName, c.token.GetName())
 	return true, nil
 }
@@ -149,5 +165,35 @@ func (c consumerRollout) rolledOut(ctx context.Context, cs tokensv1alpha1.Consum
 	case err != nil:
 		return false, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s %q to follow its rollout: %w", cs.Kind, cs.Name, err))
 	}
-	return obj.GetUID() != cs.UID || kind.done(obj, cs.Generation), nil
+	switch {
+	case obj.GetUID() != cs.UID:
+		return true, nil
+	case !kind.done(obj, cs.Generation):
+		return false, nil
+	case cs.TemplateHash != "" && templateHash(kind.template(obj)) == cs.TemplateHash:
+		return false, nil
+	case kind.selector == nil:
+		return true, nil
+	}
+	return c.noPodTerminating(ctx, cs, kind.selector(obj))
+}
+
+// noPodTerminating tells whether none of a workload's pods is shutting down: a
+// workload's status stops counting an old pod once it is being deleted, while it
+// may still finish its work with the old token.
+func (c consumerRollout) noPodTerminating(ctx context.Context, cs tokensv1alpha1.ConsumerStatus, selector *metav1.LabelSelector) (bool, error) {
+	sel, err := metav1.LabelSelectorAsSelector(selector)
+	if err != nil {
+		return true, nil
+	}
+	var pods corev1.PodList
+	if err := c.APIReader.List(ctx, &pods, client.InNamespace(c.token.GetNamespace()), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return false, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to list the pods of %s %q: %w", cs.Kind, cs.Name, err))
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			return false, nil
+		}
+	}
+	return true, nil
 }

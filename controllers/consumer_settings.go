@@ -51,6 +51,10 @@ func consumerPolicyOf(c *tokensv1alpha1.Consumers) consumerPolicy {
 	return p
 }
 
+// unrecordedVersion is status.secretVersion for a Secret content that held a
+// token but was never recorded: no Secret's content digests to it.
+const unrecordedVersion = "unrecorded"
+
 // secretVersion identifies a Secret's content: the first 64 bits of a SHA-256
 // over its keys and values. It is written where the value must not be (status,
 // pod templates); 64 bits of a digest of a random token cannot be reversed.

@@ -1,18 +1,24 @@
 package controllers
 
 import (
+	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
@@ -103,8 +109,8 @@ func TestPersonalTokenConsumers_EnvConsumerIsRestartedOnceAndTheOldTokenRevokedA
 	w.deployment(w.ns, "web", envFrom("api-awx"))
 	pt, oldValue := w.hourlyToken("api", nil)
 
-	g.Expect(w.consumers(pt)).To(ConsistOf(tokensv1alpha1.ConsumerStatus{Kind: "Deployment", Name: "web",
-		Reads: tokensv1alpha1.ConsumerReadsEnv, Action: tokensv1alpha1.ConsumerActionWait, RolledOut: true}))
+	g.Expect(w.get(pt).Status.Consumers).To(BeEmpty(), "the first token replaces none: no consumer to look for")
+	g.Expect(w.consumersUpdated(pt).Status).To(Equal(metav1.ConditionTrue))
 	generation := w.getDeployment(w.ns, "web").Generation
 	g.Expect(w.getDeployment(w.ns, "web").Spec.Template.Annotations).NotTo(HaveKey(tokensv1alpha1.RestartedAtAnnotation),
 		"the first token replaces none: nothing to restart")
@@ -126,7 +132,7 @@ func TestPersonalTokenConsumers_EnvConsumerIsRestartedOnceAndTheOldTokenRevokedA
 		Reads: tokensv1alpha1.ConsumerReadsEnv, Action: tokensv1alpha1.ConsumerActionRestart, Restarted: true, Generation: generation + 1}))
 	g.Expect(result.RequeueAfter).To(Equal(DefaultConsumerSettings.PollInterval))
 	g.Expect(w.events.with(tokensv1alpha1.ConsumersRestartedReason)).To(ConsistOf(ContainSubstring("Deployment/web")))
-	g.Expect(w.events.with("Restarted")).To(ConsistOf(ContainSubstring("Deployment/web")), "an event on the workload")
+	g.Expect(w.events.with(tokensv1alpha1.RestartedReason)).To(ConsistOf(ContainSubstring("Deployment/web")), "an event on the workload")
 	g.Expect(w.consumersUpdated(pt).Reason).To(Equal(tokensv1alpha1.RollingOutReason))
 	g.Expect(w.alive(oldValue)).To(BeTrue(), "the old token stays valid until web has rolled out")
 
@@ -209,7 +215,7 @@ func TestPersonalTokenConsumers_TokensRotatingTogetherRestartTheirSharedWorkload
 	g.Expect(worker.Generation).To(Equal(generation+1), "one rollout for both changes")
 	g.Expect(worker.Spec.Template.Annotations).To(HaveKeyWithValue(tokensv1alpha1.RestartedForAnnotation,
 		"a-awx="+w.get(a).Status.SecretVersion+",b-awx="+w.get(b).Status.SecretVersion))
-	g.Expect(w.events.with("Restarted")).To(HaveLen(1))
+	g.Expect(w.events.with(tokensv1alpha1.RestartedReason)).To(HaveLen(1))
 	for _, pt := range []*tokensv1alpha1.PersonalToken{a, b} {
 		g.Expect(w.get(pt).Status.Consumers).To(ConsistOf(HaveField("Restarted", true)), "%s counts the restart as its own", pt.Name)
 	}
@@ -412,4 +418,142 @@ func TestPersonalTokenConsumers_TheRunningOperatorRevokesAfterTheRollout(t *test
 	g.Eventually(func() bool { _, _, ok := e.awx.Authenticate(oldValue); return ok }).
 		WithTimeout(testenv.Wait).WithPolling(50*time.Millisecond).Should(BeFalse(), "revoked once web has rolled out")
 	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+// The reconcile that minted the first token may lose its last status write; the
+// rotation after it must still restart the consumers of that token.
+func TestPersonalTokenConsumers_ALostWriteAfterTheFirstMintStillRestartsAtTheNextRotation(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt := w.personalToken("api", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Rotation = &tokensv1alpha1.Rotation{MaxAge: &metav1.Duration{Duration: time.Hour}}
+	})
+	lastWrite := func(obj client.Object) bool {
+		p, ok := obj.(*tokensv1alpha1.PersonalToken)
+		return ok && p.Status.SecretVersion != ""
+	}
+	var dead atomic.Bool
+	_, err := w.reconcile(&PersonalTokenReconciler{TokenDeps: w.deps(dieAt(false, lastWrite, &dead), k8sClient, w.events)}, pt)
+	g.Expect(err).To(HaveOccurred())
+	first := w.get(pt)
+	g.Expect(first.Status.Revision).To(Equal(int64(1)), "the token was committed")
+	g.Expect(first.Status.SecretVersion).To(BeEmpty(), "the write that recorded its content was lost")
+	oldValue := w.value(pt)
+
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(int64(2)), "web is restarted")
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "the old token waits for web's rollout")
+}
+
+// A per-second timestamp alone would not change when two restarts of one
+// workload fall in the same second; the versions it records do.
+func TestPersonalTokenConsumers_TwoRestartsOfOneWorkloadInTheSameSecondBothRollItOut(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.r.Consumers.RestartWindow = 0
+	w.deployment(w.ns, "worker", envFrom("a-awx"), envFrom("b-awx"))
+	a, _ := w.hourlyToken("a", nil)
+	b, _ := w.hourlyToken("b", nil)
+
+	w.clk.Step(time.Hour)
+	w.pass(a) // rotates and restarts worker at once, with b's old content
+	first := w.getDeployment(w.ns, "worker")
+	w.pass(b) // in the same second: rotates and restarts worker again
+	second := w.getDeployment(w.ns, "worker")
+	g.Expect(first.Generation).To(Equal(int64(2)))
+	g.Expect(second.Generation).To(Equal(int64(3)), "b's change rolls worker out too")
+	g.Expect(second.Spec.Template.Annotations[tokensv1alpha1.RestartedAtAnnotation]).
+		To(Equal(first.Spec.Template.Annotations[tokensv1alpha1.RestartedAtAnnotation]), "both restarts fell in the same second")
+}
+
+// With restart: None, a rollout someone else starts counts; scaling the
+// workload does not.
+func TestPersonalTokenConsumers_RestartNoneDoesNotTakeAScaleForARollout(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt, oldValue := w.hourlyToken("api", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Consumers = &tokensv1alpha1.Consumers{Restart: tokensv1alpha1.ConsumerRestartNone}
+	})
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+
+	web := w.getDeployment(w.ns, "web")
+	web.Spec.Replicas = ptr.To[int32](2) // unchanged count, but a spec write: generation 2
+	web.Spec.MinReadySeconds = 5
+	g.Expect(k8sClient.Update(ctx, web)).To(Succeed())
+	w.finishRollout(w.ns, "web")
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "the pods were not replaced: they still hold the old token")
+}
+
+// A refused restart (an admission webhook, say) is retried, but the old token is
+// still revoked at its revokeBy, with a warning.
+func TestPersonalTokenConsumers_AFailingRestartDoesNotKeepTheOldTokenForever(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt, oldValue := w.hourlyToken("api", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Consumers = &tokensv1alpha1.Consumers{MaxOverlap: &metav1.Duration{Duration: 5 * time.Minute}}
+	})
+	refusing := interceptor.NewClient(k8sClient.(client.WithWatch), interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			if _, ok := obj.(*appsv1.Deployment); ok {
+				return apierrors.NewForbidden(appsv1.Resource("deployments"), obj.GetName(), errors.New("denied by policy"))
+			}
+			return c.Patch(ctx, obj, p, opts...)
+		},
+	})
+	r := &PersonalTokenReconciler{TokenDeps: w.deps(refusing, k8sClient, w.events)}
+	w.clk.Step(time.Hour)
+	_, err := w.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	_, err = w.reconcile(r, pt)
+	g.Expect(err).To(MatchError(ContainSubstring("denied by policy")), "retried")
+	g.Expect(w.alive(oldValue)).To(BeTrue())
+
+	w.clk.Step(5 * time.Minute)
+	_, err = w.reconcile(r, pt)
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked at its revokeBy")
+	g.Expect(w.events.with(tokensv1alpha1.ConsumersNotReadyReason)).To(ConsistOf(ContainSubstring("token")))
+}
+
+// A rollout's status stops counting an old pod once it is being deleted; the old
+// token waits until it is gone.
+func TestPersonalTokenConsumers_TheOldTokenWaitsForPodsShuttingDown(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt, oldValue := w.hourlyToken("api", nil)
+	// A pod of web's previous ReplicaSet.
+	old := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "web-old",
+		Labels:          map[string]string{"app": "web", appsv1.DefaultDeploymentUniqueLabelKey: "old"},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-old", UID: "0b5e7c2a-1d3f-4e5a-9b6c-7d8e9f0a1b2c", Controller: ptr.To(true)}},
+		Finalizers:      []string{"tokenoperator.io/test-graceful-shutdown"}}, Spec: podSpec(envFrom("api-awx"))}
+	w.create(old)
+	g.Expect(k8sClient.Delete(ctx, old)).To(Succeed()) // stays, shutting down, until its finalizer goes
+
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+	g.Expect(w.consumers(pt)).To(ConsistOf(HaveField("Kind", "Deployment")), "the pod is web's, not a consumer of its own")
+	w.finishRollout(w.ns, "web")
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeTrue(), "an old pod is still shutting down")
+
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(old), old)).To(Succeed())
+	old.Finalizers = nil
+	g.Expect(k8sClient.Update(ctx, old)).To(Succeed())
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked once the old pod is gone")
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
@@ -21,7 +23,8 @@ func (k *personalTokenKind) revokeDue(ctx context.Context, pt *tokensv1alpha1.Pe
 	var next time.Duration
 	for _, prev := range slices.Clone(pt.Status.PreviousTokens) {
 		wait := prev.RevokeAt.Sub(now)
-		if !st.consumersSettled && prev.RevokeBy != nil {
+		waitsForConsumers := !st.consumersSettled && prev.RevokeBy != nil
+		if waitsForConsumers {
 			wait = max(wait, prev.RevokeBy.Sub(now))
 		}
 		if wait > 0 {
@@ -30,6 +33,9 @@ func (k *personalTokenKind) revokeDue(ctx context.Context, pt *tokensv1alpha1.Pe
 		}
 		if err := k.revoke(ctx, pt, st, prev.ID, prev.UserID); err != nil {
 			return 0, err
+		}
+		if waitsForConsumers {
+			k.warnRevokedBeforeRollout(pt, st, prev.ID)
 		}
 	}
 	return next, nil
@@ -57,4 +63,19 @@ func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.Perso
 	}
 	k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.RevokedReason, "Revoke", "revoked token %d", id)
 	return nil
+}
+
+// warnRevokedBeforeRollout says which consumers may still have held token id when
+// its revokeBy came, unless the ConsumersUpdated condition already warned.
+func (k *personalTokenKind) warnRevokedBeforeRollout(pt *tokensv1alpha1.PersonalToken, st *tokenState, id int64) {
+	if c := meta.FindStatusCondition(pt.Status.Conditions, tokensv1alpha1.ConsumersUpdatedCondition); c != nil &&
+		c.Reason == tokensv1alpha1.ConsumersNotReadyReason {
+		return
+	}
+	holders := "consumers that could not be followed"
+	if len(st.pendingConsumers) > 0 {
+		holders = strings.Join(st.pendingConsumers, ", ")
+	}
+	k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.ConsumersNotReadyReason, "Revoke",
+		"revoked token %d at its revokeBy although %s had not loaded Secret %q: check why they do not roll out", id, holders, pt.Spec.Secret.Name)
 }

@@ -19,8 +19,10 @@ import (
 // afresh and recorded; then, each reconcile until they are done, those due are
 // restarted and the others looked at. Nothing is restarted but for a change of
 // the Secret's content: not for a resync, nor because the operator restarted.
+// The first content replaces none, so nothing is looked for then.
 // st.consumersSettled tells revocation whether the previous content is still
-// needed.
+// needed. A failure here is retried but does not stop revocation, which then
+// waits for its latest time (revokeBy) instead.
 func (l lifecycle[T, M]) reconcileConsumers(ctx context.Context, obj T, st *tokenState) error {
 	if st.heldData == nil {
 		return nil
@@ -28,23 +30,37 @@ func (l lifecycle[T, M]) reconcileConsumers(ctx context.Context, obj T, st *toke
 	status := obj.GetTokenStatus()
 	c := consumerRollout{TokenDeps: l.TokenDeps, fieldOwner: l.controller, token: obj, kindName: l.kindName,
 		secret: obj.GetSecretTemplate().Name, version: secretVersion(st.heldData), policy: consumerPolicyOf(obj.GetConsumers())}
-	if status.SecretVersion != c.version {
-		found, err := c.discover(ctx, status.SecretVersion == "")
-		if err != nil {
-			return err
+	if status.SecretVersion != c.version || status.SecretChangedAt == nil {
+		var found []tokensv1alpha1.ConsumerStatus
+		if status.SecretVersion != "" {
+			var err error
+			if found, err = c.discover(ctx); err != nil {
+				l.consumersFailed(obj, c, st, err)
+				return nil
+			}
 		}
 		status.SecretVersion, status.SecretChangedAt, status.Consumers = c.version, &metav1.Time{Time: l.Clock.Now()}, found
 	}
 	pending, next, err := l.advanceConsumers(ctx, c, status)
 	if err != nil {
-		return err
+		l.consumersFailed(obj, c, st, err)
+		return nil
 	}
+	st.pendingConsumers = pending
 	st.consumersSettled = l.recordConsumers(obj, c, pending)
 	if !st.consumersSettled {
 		deadline := status.SecretChangedAt.Add(c.policy.maxOverlap)
 		st.nextConsumers = reconcile.LowestRequeue(next, max(deadline.Sub(l.Clock.Now()), time.Second))
 	}
 	return nil
+}
+
+// consumersFailed records a failure to find, restart or follow the consumers,
+// to be retried once the other steps have run.
+func (l lifecycle[T, M]) consumersFailed(obj T, c consumerRollout, st *tokenState, err error) {
+	reconcile.MarkFalse(obj, tokensv1alpha1.ConsumersUpdatedCondition, tokensv1alpha1.RollingOutReason,
+		fmt.Sprintf("cannot bring the consumers of Secret %q to its new content (retrying): %v", c.secret, err))
+	st.deferredErr = err
 }
 
 // advanceConsumers restarts the consumers whose restart is due and looks at the

@@ -114,10 +114,14 @@ type tokenState struct {
 	// consumersSettled: the Secret's consumers no longer need its previous
 	// content (they have moved on, or maxOverlap has passed).
 	consumersSettled bool
+	pendingConsumers []string      // those still holding the previous content: "Deployment/web"
 	nextConsumers    time.Duration // until the consumers are looked at again
-	nextRevoke       time.Duration // until the next replaced token is due for revocation
-	ready            string        // the Ready message on success
-	requeue          time.Duration // when to look again on success
+	// deferredErr is a failure of a step that does not stop the others (the
+	// consumers'), returned once they have run.
+	deferredErr error
+	nextRevoke  time.Duration // until the next replaced token is due for revocation
+	ready       string        // the Ready message on success
+	requeue     time.Duration // when to look again on success
 }
 
 // mintEvent tells the user about a committed token.

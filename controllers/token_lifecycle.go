@@ -91,7 +91,7 @@ func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
 			return err
 		}
 	}
-	return nil
+	return st.deferredErr
 }
 
 // loadIssuer resolves the issuer and refuses, before any remote call, a token

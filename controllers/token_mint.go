@@ -73,6 +73,12 @@ func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, mint
 	if err := st.secrets.leaveOldSecret(ctx, obj, status.SecretName, secretName); err != nil {
 		return err
 	}
+	if status.SecretVersion == "" && status.Revision > 0 {
+		// The token being replaced may be held by consumers whose content was
+		// never recorded (its reconcile's last write was lost): mark the content
+		// as known, so that the new one counts as a change to restart them for.
+		status.SecretVersion = unrecordedVersion
+	}
 	event := l.kind.commit(obj, st, minted)
 	status.SecretName = secretName
 	status.Revision++

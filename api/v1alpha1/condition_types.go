@@ -113,8 +113,11 @@ const (
 	// RevokedReason: a token was revoked at the remote system.
 	RevokedReason = "Revoked"
 	// ConsumersRestartedReason: the token's consumers were restarted to load its
-	// new Secret; the event on each restarted workload carries it too.
+	// new Secret.
 	ConsumersRestartedReason = "ConsumersRestarted"
+	// RestartedReason: the event on a workload the operator restarted, naming the
+	// Secret and the token.
+	RestartedReason = "Restarted"
 	// OrphanRevokedReason: a token minted by an interrupted attempt was found and revoked.
 	OrphanRevokedReason = "OrphanRevoked"
 )

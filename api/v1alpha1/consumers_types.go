@@ -106,6 +106,12 @@ type ConsumerStatus struct {
 	// +optional
 	Generation int64 `json:"generation,omitempty"`
 
+	// templateHash is a digest of the pod template of a workload the operator
+	// waits for someone else to roll out (restart: None): a rollout of another
+	// template counts, a scale does not.
+	// +optional
+	TemplateHash string `json:"templateHash,omitempty"`
+
 	// rolledOut is true once it no longer holds the previous content.
 	// +optional
 	RolledOut bool `json:"rolledOut,omitempty"`

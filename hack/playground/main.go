@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
-	"github.com/tokenoperator/token-operator/controllers"
 	"github.com/tokenoperator/token-operator/internal/operator"
 	"github.com/tokenoperator/token-operator/internal/playground"
 	"github.com/tokenoperator/token-operator/internal/testenv"
@@ -77,7 +76,6 @@ func run(ctx context.Context, samples string) error {
 	mgr, err := operator.NewManager(cfg, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", KubeAPIQPS: -1, Concurrency: 2,
 		RemoteTimeout: 10 * time.Second, OperatorNamespace: operator.DefaultOperatorNamespace,
-		IssuerCheckInterval: controllers.DefaultIssuerCheckInterval, Consumers: controllers.DefaultConsumerSettings,
 	})
 	if err != nil {
 		return err

@@ -9,14 +9,18 @@ import (
 
 // The checks below read a workload's status the way `kubectl rollout status`
 // does: the controller has seen the generation the rollout must reach, and every
-// replica is updated and available, with none of the old ones left.
+// replica is updated and available, with none of the old ones left. A status
+// does not count every old pod still shutting down (only a Deployment's
+// terminatingReplicas does, where the feature is on): the caller also waits for
+// the workload's terminating pods to be gone.
 
 // DeploymentRolledOut tells whether d has finished rolling out generation.
 func DeploymentRolledOut(d *appsv1.Deployment, generation int64) bool {
 	s := d.Status
 	want := ptr.Deref(d.Spec.Replicas, 1)
 	return s.ObservedGeneration >= generation &&
-		s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas == want && s.UnavailableReplicas == 0
+		s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas == want && s.UnavailableReplicas == 0 &&
+		ptr.Deref(s.TerminatingReplicas, 0) == 0
 }
 
 // StatefulSetRolledOut tells whether s has finished rolling out generation.

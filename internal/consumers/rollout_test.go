@@ -96,3 +96,11 @@ func TestJobAndPodFinished(t *testing.T) {
 		}
 	}
 }
+
+func TestDeploymentRolledOut_WaitsForTerminatingReplicas(t *testing.T) {
+	d := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](1)}, Status: appsv1.DeploymentStatus{
+		ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1, TerminatingReplicas: ptr.To[int32](1)}}
+	if DeploymentRolledOut(d, 2) {
+		t.Fatal("an old pod still shutting down may use the old token")
+	}
+}

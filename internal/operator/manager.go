@@ -42,6 +42,8 @@ type Options struct {
 	// Consumers say how the workloads reading a token's Secret are brought to
 	// its new content.
 	Consumers controllers.ConsumerSettings
+	// (A zero IssuerCheckInterval, VolumeRefreshDelay or PollInterval takes the
+	// default: none of them can be zero.)
 	// Logger, when set, is the manager's and its controllers' logger instead of
 	// the global one: a test gives each manager its own.
 	Logger logr.Logger
@@ -68,6 +70,7 @@ func NewScheme() *runtime.Scheme {
 
 // NewManager returns a manager with every controller of the operator registered.
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	o = withDefaults(o)
 	cfg = rest.CopyConfig(cfg)
 	// client-go throttles to 20 QPS by default; at 10,000 tokens that, not the API
 	// server, would set the pace.
@@ -115,4 +118,19 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// withDefaults fills in the settings that cannot be zero.
+func withDefaults(o Options) Options {
+	if o.IssuerCheckInterval <= 0 {
+		o.IssuerCheckInterval = controllers.DefaultIssuerCheckInterval
+	}
+	if o.Consumers.VolumeRefreshDelay <= 0 {
+		o.Consumers.VolumeRefreshDelay = controllers.DefaultConsumerSettings.VolumeRefreshDelay
+	}
+	if o.Consumers.PollInterval <= 0 {
+		o.Consumers.PollInterval = controllers.DefaultConsumerSettings.PollInterval
+	}
+	o.Consumers.RestartWindow = max(o.Consumers.RestartWindow, 0)
+	return o
 }
