@@ -29,6 +29,7 @@ func TestPersonalToken_Kstatus(t *testing.T) {
 	})
 	e.checkIssuer("awx-read-only")
 	r := e.manualReconciler(k8sClient)
+	r.RemoteTimeout = time.Second // recovery waits twice this long for a create to end
 
 	current := e.personalToken("current", nil)
 	_, err := e.reconcile(r, current)
@@ -42,6 +43,12 @@ func TestPersonalToken_Kstatus(t *testing.T) {
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(e.get(current).Status.PendingMint).NotTo(BeNil())
 	g.Expect(kstatusOf(g, e.get(current))).To(Equal(kstatus.InProgressStatus))
+	result, err := e.reconcile(r, current)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result.RequeueAfter).To(BeNumerically(">", 0), "looks again once the create cannot be running any more")
+	g.Expect(e.get(current).Status.PendingMint).NotTo(BeNil(), "the lost token may still be in flight")
+	g.Expect(kstatusOf(g, e.get(current))).To(Equal(kstatus.InProgressStatus))
+	time.Sleep(lateCommitWindow(r.RemoteTimeout))
 	_, err = e.reconcile(r, current)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(kstatusOf(g, e.get(current))).To(Equal(kstatus.CurrentStatus), "recovered")

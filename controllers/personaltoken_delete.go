@@ -2,8 +2,10 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,6 +35,9 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 		if err := k.revokeReplaced(ctx, pt, st, recoverMint); err != nil {
 			return blockedDeletion(err)
 		}
+		if err := k.sweepBeforeDeletion(ctx, pt, st); err != nil {
+			return err
+		}
 		return k.releaseSecret(ctx, pt)
 	}
 	if err := k.revokeReplaced(ctx, pt, st, recoverMint); err != nil {
@@ -43,7 +48,25 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 			return blockedDeletion(err)
 		}
 	}
+	if err := k.sweepBeforeDeletion(ctx, pt, st); err != nil {
+		return err
+	}
 	return st.secrets.delete(ctx, pt, pt.Spec.Secret.Name)
+}
+
+// sweepBeforeDeletion revokes pt's orphans, and waits while one is too young to
+// tell from a token another process is about to record: once pt is gone, no
+// sweep would find it again.
+func (k *personalTokenKind) sweepBeforeDeletion(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) error {
+	young, err := k.sweepOrphans(ctx, pt, st)
+	switch {
+	case err != nil:
+		return blockedDeletion(err)
+	case young > 0:
+		return reconcile.Wait(tokensv1alpha1.RecoveringMintReason, young,
+			fmt.Errorf("waiting %s to revoke a token of this PersonalToken that AWX created moments ago", young.Round(time.Second)))
+	}
+	return nil
 }
 
 // revokeReplaced revokes the tokens the PersonalToken replaced and, first, finishes
@@ -102,6 +125,10 @@ func ownedTokenIDs(pt *tokensv1alpha1.PersonalToken) []int64 {
 
 // blockedDeletion says, in the error the user sees, how to let the deletion go on.
 func blockedDeletion(err error) error {
+	if waiting := (*reconcile.Waiting)(nil); errors.As(err, &waiting) && waiting.Reason == tokensv1alpha1.RecoveringMintReason {
+		// Nothing is blocked: a token AWX may still be creating is waited for.
+		return err
+	}
 	wrapped := fmt.Errorf("deletion waits to revoke the tokens: %w; fix it, or annotate %s=true to delete without revoking",
 		err, tokensv1alpha1.ReleaseFinalizerAnnotation)
 	if reconcile.ReasonOf(err) == tokensv1alpha1.AuthenticationFailedReason {

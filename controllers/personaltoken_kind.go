@@ -15,6 +15,9 @@ import (
 type personalTokenKind struct {
 	r       *PersonalTokenReconciler
 	session *remoteSession
+	// sweepDue: this reconcile recovered a mint, so the orphan sweep runs
+	// whatever its last time.
+	sweepDue bool
 }
 
 // The lifecycle finds a kind's optional steps by their interfaces: these make a

@@ -3,7 +3,6 @@ package controllers
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"strings"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -17,7 +16,7 @@ const markerPrefix = "[token-operator "
 
 // newMarker returns the marker of a new mint attempt.
 func newMarker(pt *tokensv1alpha1.PersonalToken) string {
-	return fmt.Sprintf("%s%s/%s %s]", markerPrefix, pt.Namespace, pt.Name, nonce())
+	return markerPrefixOf(pt) + nonce() + "]"
 }
 
 // nonce makes a marker unique to one mint attempt.

@@ -44,7 +44,7 @@ func (k *personalTokenKind) prepareMint(ctx context.Context, pt *tokensv1alpha1.
 			pt.Spec.CredentialsSecretRef.Name, session.me.Username, st.issuer, allowed))
 	}
 	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: newMarker(pt), StartedAt: metav1.NewTime(k.r.Clock.Now()),
-		UserID: session.me.ID, SecretName: pt.Spec.Secret.Name}
+		UserID: session.me.ID, SecretName: pt.Spec.Secret.Name, RotateAt: pt.Annotations[tokensv1alpha1.RotateAnnotation]}
 	return nil
 }
 

@@ -137,6 +137,7 @@ func TestPersonalTokenReconciler_CrashAtEveryStepLeavesNoOrphan(t *testing.T) {
 	}
 	for _, point := range points {
 		t.Run(point.name, func(t *testing.T) {
+			t.Parallel() // recovery waits out the time a create may take: let the points wait together
 			g := NewWithT(t)
 			e := newPTEnv(t, awxtest.FlavorController, nil)
 			var dead atomic.Bool
@@ -176,7 +177,8 @@ func TestPersonalTokenReconciler_NoOpResyncWritesNothing(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(writes.Load()).To(BeZero(), "no write to the Kubernetes API")
 	g.Expect(e.awx.TotalCalls()).To(BeZero(), "no call to AWX")
-	g.Expect(result.RequeueAfter).To(Equal(24*time.Hour), "a healthy token far from renewal looks again within a day")
+	g.Expect(result.RequeueAfter).To(BeNumerically("~", orphanSweepInterval, time.Minute),
+		"a healthy token far from renewal looks again for its hourly orphan sweep")
 }
 
 func TestPersonalTokenReconciler_RetainRevokesReplacedTokensOnly(t *testing.T) {
@@ -234,4 +236,41 @@ func TestPersonalTokenReconciler_OtherUsersCredentialsNeverDropAToken(t *testing
 	ready := meta.FindStatusCondition(got.Status.Conditions, tokensv1alpha1.ReadyCondition)
 	g.Expect(ready.Reason).To(Equal(tokensv1alpha1.UserMismatchReason))
 	g.Expect(ready.Message).To(ContainSubstring("restore that user's credentials"))
+}
+
+// A policy refusal stops minting, not revocation: a replaced token is revoked
+// when its time comes, and the stalled token is looked at again by then.
+func TestPersonalTokenReconciler_AStallDoesNotStopRevocation(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	e := newPTEnv(t, awxtest.FlavorController, clk)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("stalling", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Rotation = &tokensv1alpha1.Rotation{MaxAge: &metav1.Duration{Duration: time.Hour}, Overlap: &metav1.Duration{Duration: 10 * time.Minute}}
+	})
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	oldValue := string(e.secret("stalling-awx").Data["CONTROLLER_OAUTH_TOKEN"])
+	clk.Step(time.Hour)
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.get(pt).Status.PreviousTokens).To(HaveLen(1))
+
+	// The issuer now allows read-only tokens: this one asks for write too.
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer)).To(Succeed())
+	issuer.Spec.Policy = &tokensv1alpha1.IssuerPolicy{AllowedScopes: []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}}
+	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
+	e.checkIssuer("awx")
+	result, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	expectReady(g, e.get(pt), tokensv1alpha1.PolicyViolationReason, "scopes")
+	g.Expect(result.RequeueAfter).To(Equal(10*time.Minute), "looked at again when the replaced token is due")
+
+	clk.Step(10 * time.Minute)
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, _, alive := e.awx.Authenticate(oldValue)
+	g.Expect(alive).To(BeFalse(), "revoked on time, stall or not")
+	g.Expect(e.get(pt).Status.PreviousTokens).To(BeEmpty())
 }

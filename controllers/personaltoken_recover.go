@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -49,15 +50,27 @@ func (k *personalTokenKind) recoverMint(ctx context.Context, pt *tokensv1alpha1.
 	if err != nil {
 		return nil, err
 	}
+	k.sweepDue = true
+	// AWX finishes a create whose client gave up, and another process (a leader
+	// hand-over) may be about to write the token it minted: until the create
+	// cannot be running any more, a token not found, or not held, is waited for.
+	if wait := pending.StartedAt.Add(lateCommitWindow(k.r.RemoteTimeout)).Sub(k.r.Clock.Now()); wait > 0 {
+		for _, tok := range tokens {
+			if markerOf(tok.Description) == pending.Marker && tok.UserID == session.me.ID {
+				if _, held := heldValue(secret, tok.ID); held {
+					return k.recovered(pt, st, tok, session.me, target, secret), nil
+				}
+			}
+		}
+		return nil, reconcile.Wait(tokensv1alpha1.RecoveringMintReason, wait,
+			fmt.Errorf("waiting %s for the token of an interrupted mint, which AWX may still be creating", wait.Round(time.Second)))
+	}
 	for _, tok := range tokens {
 		if markerOf(tok.Description) != pending.Marker || tok.UserID != session.me.ID {
 			continue
 		}
 		if _, held := heldValue(secret, tok.ID); held {
-			if target == pt.Spec.Secret.Name {
-				st.secret = secret
-			}
-			return &recovered[personalTokenMint]{token: personalTokenMint{token: tok, owner: session.me}, secretName: target}, nil
+			return k.recovered(pt, st, tok, session.me, target, secret), nil
 		}
 		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsNotFound(err) {
 			return nil, awxError(pt, fmt.Sprintf("failed to revoke token %d of an interrupted mint", tok.ID), err)
@@ -71,4 +84,22 @@ func (k *personalTokenKind) recoverMint(ctx context.Context, pt *tokensv1alpha1.
 		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to clear the interrupted mint: %w", err))
 	}
 	return nil, nil
+}
+
+// recovered is the token of an interrupted mint that its Secret holds, to commit.
+func (k *personalTokenKind) recovered(pt *tokensv1alpha1.PersonalToken, st *tokenState, tok awx.Token, owner awx.User,
+	target string, secret *corev1.Secret) *recovered[personalTokenMint] {
+	if target == pt.Spec.Secret.Name {
+		st.secret = secret
+	}
+	return &recovered[personalTokenMint]{token: personalTokenMint{token: tok, owner: owner}, secretName: target,
+		rotateAt: pt.Status.PendingMint.RotateAt}
+}
+
+// lateCommitWindow is how long after a mint was decided its create may still
+// commit at AWX: the client's timeout, plus as much again for the request's time
+// in AWX's queues and a clock that runs a little apart. A create that commits
+// later still is left to the orphan sweep.
+func lateCommitWindow(remoteTimeout time.Duration) time.Duration {
+	return 2 * remoteTimeout
 }

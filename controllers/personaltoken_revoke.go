@@ -15,10 +15,22 @@ import (
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
-// revokeDue revokes the replaced tokens whose overlap has passed, once the
-// Secret's consumers have moved on or, at the latest, at their revokeBy (a token
-// already gone counts as revoked), and returns how long until the next one is due.
+// revokeDue revokes the replaced tokens that are due, then the orphans when
+// their sweep is due, and returns how long until the next of these.
 func (k *personalTokenKind) revokeDue(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) (time.Duration, error) {
+	next, err := k.revokeReplacedDue(ctx, pt, st)
+	if err != nil {
+		return 0, err
+	}
+	sweep, err := k.sweepOrphansIfDue(ctx, pt, st)
+	return reconcile.LowestRequeue(next, sweep), err
+}
+
+// revokeReplacedDue revokes the replaced tokens whose overlap has passed, once
+// the Secret's consumers have moved on or, at the latest, at their revokeBy (a
+// token already gone counts as revoked), and returns how long until the next one
+// is due.
+func (k *personalTokenKind) revokeReplacedDue(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) (time.Duration, error) {
 	now := k.r.Clock.Now()
 	var next time.Duration
 	for _, prev := range slices.Clone(pt.Status.PreviousTokens) {

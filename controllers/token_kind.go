@@ -71,10 +71,13 @@ type mintRecoverer[T tokenObject, M any] interface {
 	recoverMint(ctx context.Context, obj T, st *tokenState) (*recovered[M], error)
 }
 
-// recovered is the token of an interrupted mint, and the Secret that holds it.
+// recovered is the token of an interrupted mint, the Secret that holds it, and
+// the rotate annotation's value when the mint was decided: one set since asks
+// for a newer token than this one.
 type recovered[M any] struct {
 	token      M
 	secretName string
+	rotateAt   string
 }
 
 // inPlaceUpdater changes what the remote system can change without a new token.
@@ -85,8 +88,11 @@ type inPlaceUpdater[T tokenObject] interface {
 
 // revoker revokes replaced tokens once their overlap has passed, and returns how
 // long until the next one is due: kinds whose remote system can revoke.
+// revokeDue also does the kind's other remote upkeep; revokeReplacedDue, all a
+// stalled token gets, revokes the replaced tokens only.
 type revoker[T tokenObject] interface {
 	revokeDue(ctx context.Context, obj T, st *tokenState) (next time.Duration, err error)
+	revokeReplacedDue(ctx context.Context, obj T, st *tokenState) (next time.Duration, err error)
 }
 
 // finalizer holds a token being deleted until the kind has cleaned up at the
@@ -120,6 +126,7 @@ type tokenState struct {
 	// consumers'), returned once they have run.
 	deferredErr error
 	nextRevoke  time.Duration // until the next replaced token is due for revocation
+	revokeTried bool          // the revocation step ran in this reconcile
 	ready       string        // the Ready message on success
 	requeue     time.Duration // when to look again on success
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -84,14 +85,37 @@ func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
 	for _, step := range steps {
 		if err := step(ctx, obj, st); err != nil {
 			var stalled *reconcile.Stalling
-			if errors.As(err, &stalled) && !l.mintInterrupted(obj) {
+			if !errors.As(err, &stalled) {
+				return err
+			}
+			if !l.mintInterrupted(obj) {
 				// Nothing is being minted until the user acts.
 				reconcile.Delete(obj, tokensv1alpha1.IssuingCondition)
 			}
+			l.keepUpWhileStalled(ctx, obj, st, stalled)
 			return err
 		}
 	}
 	return st.deferredErr
+}
+
+// keepUpWhileStalled does, for a token whose minting side stalled, what does not
+// wait for the user: replaced tokens whose time has come are still revoked (by
+// the consumers' state as last recorded), and the token is looked at again at its
+// next revocation or renewal at the latest.
+func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *tokenState, stalled *reconcile.Stalling) {
+	status := obj.GetTokenStatus()
+	if r, revokes := l.kind.(revoker[T]); revokes && !st.revokeTried && st.issuer.block() == l.kind.issuerBlock() {
+		st.consumersSettled = status.SecretVersion != "" && !slices.ContainsFunc(status.Consumers,
+			func(c tokensv1alpha1.ConsumerStatus) bool { return !c.RolledOut })
+		next, err := r.revokeReplacedDue(ctx, obj, st)
+		if err != nil {
+			ctrl.LoggerFrom(ctx).Info("Could not revoke the replaced tokens of a stalled token", "error", err.Error())
+		}
+		st.nextRevoke = next
+	}
+	_, renewal := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.Clock.Now())
+	stalled.RetryAfter = reconcile.LowestRequeue(stalled.RetryAfter, reconcile.LowestRequeue(renewal, st.nextRevoke))
 }
 
 // loadIssuer resolves the issuer and refuses, before any remote call, a token
@@ -148,7 +172,7 @@ func (l lifecycle[T, M]) recoverMint(ctx context.Context, obj T, st *tokenState)
 	if err != nil || found == nil {
 		return err
 	}
-	return l.commit(ctx, obj, st, found.token, found.secretName, issuingDecision(obj))
+	return l.commit(ctx, obj, st, found.token, found.secretName, issuingDecision(obj), found.rotateAt)
 }
 
 // mintInterrupted tells whether obj records a mint in flight.
@@ -202,6 +226,7 @@ func (l lifecycle[T, M]) revokeDue(ctx context.Context, obj T, st *tokenState) e
 	if !ok {
 		return nil
 	}
+	st.revokeTried = true
 	next, err := r.revokeDue(ctx, obj, st)
 	st.nextRevoke = next
 	return err

@@ -62,13 +62,14 @@ func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why ro
 		return err
 	}
 	st.secretWritten, st.heldData = true, secret.Data
-	return l.commit(ctx, obj, st, minted, secretName, why)
+	return l.commit(ctx, obj, st, minted, secretName, why, obj.GetAnnotations()[tokensv1alpha1.RotateAnnotation])
 }
 
 // commit makes minted, held by Secret secretName, the current token: the Secret
 // that held the previous one under another name is deleted, status records the
-// new token, and an Issued or Rotated event carries the trigger.
-func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, minted M, secretName string, why rotation.Decision) error {
+// new token and the rotate annotation's value it answers, and an Issued or
+// Rotated event carries the trigger.
+func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, minted M, secretName string, why rotation.Decision, rotateAt string) error {
 	status := obj.GetTokenStatus()
 	if err := st.secrets.leaveOldSecret(ctx, obj, status.SecretName, secretName); err != nil {
 		return err
@@ -82,7 +83,7 @@ func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, mint
 	event := l.kind.commit(obj, st, minted)
 	status.SecretName = secretName
 	status.Revision++
-	status.LastHandledRotateAt = obj.GetAnnotations()[tokensv1alpha1.RotateAnnotation]
+	status.LastHandledRotateAt = rotateAt
 	reconcile.Delete(obj, tokensv1alpha1.IssuingCondition)
 	if err := st.patcher.Patch(ctx, obj); err != nil {
 		next := "the next reconcile mints again"

@@ -62,6 +62,9 @@ const (
 	RevocationBlockedReason = "RevocationBlocked"
 	// IssuerNotReadyReason: the token's issuer has not passed its last check.
 	IssuerNotReadyReason = "IssuerNotReady"
+	// RecoveringMintReason: an interrupted mint's token may still be committed by
+	// the remote system; the operator looks again once it cannot be any more.
+	RecoveringMintReason = "RecoveringMint"
 )
 
 // Reasons of an issuer's Ready, Stalled and Reconciling conditions, besides those

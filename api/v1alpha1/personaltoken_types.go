@@ -130,6 +130,11 @@ type PendingMint struct {
 	// secretName is the Secret the token is written to.
 	// +optional
 	SecretName string `json:"secretName,omitempty"`
+
+	// rotateAt is the tokenoperator.io/rotate annotation's value when the mint was
+	// decided: a value set while the mint was interrupted asks for another token.
+	// +optional
+	RotateAt string `json:"rotateAt,omitempty"`
 }
 
 // PreviousToken is a replaced token waiting to be revoked.
@@ -183,6 +188,11 @@ type PersonalTokenStatus struct {
 	// pendingMint is present while a mint is in flight.
 	// +optional
 	PendingMint *PendingMint `json:"pendingMint,omitempty"`
+
+	// lastOrphanSweep is when the user's tokens carrying this PersonalToken's
+	// marker were last looked through for orphans (see the OrphanRevoked event).
+	// +optional
+	LastOrphanSweep *metav1.Time `json:"lastOrphanSweep,omitempty"`
 
 	// previousTokens are replaced tokens waiting to be revoked.
 	// +listType=map

@@ -520,6 +520,10 @@ func (in *PersonalTokenStatus) DeepCopyInto(out *PersonalTokenStatus) {
 		*out = new(PendingMint)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.LastOrphanSweep != nil {
+		in, out := &in.LastOrphanSweep, &out.LastOrphanSweep
+		*out = (*in).DeepCopy()
+	}
 	if in.PreviousTokens != nil {
 		in, out := &in.PreviousTokens, &out.PreviousTokens
 		*out = make([]PreviousToken, len(*in))

@@ -218,7 +218,7 @@ func TestClient_faults(t *testing.T) {
 	})
 	t.Run("SetDelay beyond the timeout is a transient timeout", func(t *testing.T) {
 		client, _ := devicehive.New(devicehive.Config{URL: e.srv.URL(), Timeout: 50 * time.Millisecond})
-		e.srv.SetDelay(5 * time.Second)
+		e.srv.SetDelay(500 * time.Millisecond)
 		defer e.srv.SetDelay(0)
 		_, err := client.Create(t.Context(), e.manageTokenBearer(), rights, at, at)
 		if !devicehive.IsTimeout(err) || !devicehive.IsTransient(err) {

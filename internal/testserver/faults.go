@@ -1,6 +1,6 @@
 // Package testserver holds what the in-memory test servers of the remote APIs
-// (awxtest, dhtest) share: call counters, the faults tests arm (fail, delay, lose
-// the reply), and starting on a fixed address.
+// (awxtest, dhtest) share: call counters, the faults tests arm (fail, throttle,
+// delay, lose the reply), and starting on a fixed address.
 package testserver
 
 import (
@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -21,8 +22,13 @@ type Faults struct {
 	calls    map[string]int
 	total    int
 	failNext int
-	delay    time.Duration
-	lose     map[string]int
+	throttle struct {
+		n          int
+		retryAfter time.Duration
+	}
+	delay     time.Duration
+	delayNext map[string]time.Duration
+	lose      map[string]int
 }
 
 // Calls counts the requests of a kind, faulted ones included.
@@ -55,12 +61,33 @@ func (f *Faults) FailNext(n int) {
 }
 
 // SetDelay makes every request wait d of real time before it is handled (a slow
-// network, so no injected clock plays a part); zero turns it off. A client that
-// gives up meanwhile leaves the request undone.
+// network or a busy server, so no injected clock plays a part); zero turns it
+// off. As on the real servers (AWX's Django, DeviceHive's Spring), a request
+// whose client gave up meanwhile is still carried out: a create commits.
 func (f *Faults) SetDelay(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delay = d
+}
+
+// DelayNext makes the next request of kind wait d of real time before it is
+// handled, and then be carried out whatever the client did: a create AWX
+// commits after the operator gave up on it.
+func (f *Faults) DelayNext(kind string, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.delayNext == nil {
+		f.delayNext = map[string]time.Duration{}
+	}
+	f.delayNext[kind] = d
+}
+
+// ThrottleNext makes the next n requests answer 429 Too Many Requests with a
+// Retry-After of retryAfter (whole seconds), without doing anything.
+func (f *Faults) ThrottleNext(n int, retryAfter time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttle.n, f.throttle.retryAfter = n, retryAfter
 }
 
 // LoseNextReply makes the next request of kind be carried out in full (a create
@@ -79,14 +106,16 @@ func (f *Faults) LoseNextReply(kind string) {
 type Armed struct {
 	// Fail: answer a server error and do nothing.
 	Fail bool
+	// Throttle: answer 429 with this Retry-After and do nothing (see Throttled).
+	Throttle time.Duration
 	// Lose: carry the request out, then drop the connection (see DropReply).
 	Lose bool
 }
 
 // Arrive counts a request of kind ("" for an unknown path), takes the faults
-// armed for it (a failed request loses no reply) and waits out the delay. ok is
-// false when the client left during the delay: the request is then not carried out.
-func (f *Faults) Arrive(r *http.Request, kind string) (armed Armed, ok bool) {
+// armed for it (a failed or throttled request loses no reply) and waits out the
+// delay, whether or not the client is still there.
+func (f *Faults) Arrive(r *http.Request, kind string) Armed {
 	f.mu.Lock()
 	if f.calls == nil {
 		f.calls = map[string]int{}
@@ -96,28 +125,39 @@ func (f *Faults) Arrive(r *http.Request, kind string) (armed Armed, ok bool) {
 		f.calls[kind]++
 	}
 	delay := f.delay
-	if armed.Fail = f.failNext > 0; armed.Fail {
-		f.failNext--
+	if d, ok := f.delayNext[kind]; ok && kind != "" {
+		delay = max(delay, d)
+		delete(f.delayNext, kind)
 	}
-	if armed.Lose = !armed.Fail && kind != "" && f.lose[kind] > 0; armed.Lose {
+	var armed Armed
+	switch {
+	case f.throttle.n > 0:
+		f.throttle.n--
+		armed.Throttle = max(f.throttle.retryAfter, time.Second)
+	case f.failNext > 0:
+		f.failNext--
+		armed.Fail = true
+	case kind != "" && f.lose[kind] > 0:
 		f.lose[kind]--
+		armed.Lose = true
 	}
 	f.mu.Unlock()
-	if delay <= 0 {
-		return armed, true
+	if delay > 0 {
+		// The body is read first, as a server does before its handler runs, so
+		// that the request can be carried out once the client has gone.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		time.Sleep(delay)
 	}
-	// Reading the body first lets net/http notice a client that hangs up, which
-	// cancels r.Context().
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	timer := time.NewTimer(delay)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return armed, true
-	case <-r.Context().Done():
-		return armed, false
-	}
+	return armed
+}
+
+// Throttled writes a 429 reply with a Retry-After header of whole seconds and body.
+func Throttled(w http.ResponseWriter, retryAfter time.Duration, contentType string, body []byte) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter.Round(time.Second)/time.Second)))
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write(body)
 }
 
 // DropReply closes the connection of w without a response; where it cannot take

@@ -246,16 +246,20 @@ func (s *Server) userByID(id int64) *User {
 // maxBody bounds a request body.
 const maxBody = 1 << 20
 
-// ServeHTTP answers one request: count it, wait out the delay, fail it if
-// asked, carry it out, then reply or drop the connection.
+// ServeHTTP answers one request: count it, wait out the delay, throttle or fail
+// it if asked, carry it out, then reply or drop the connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, found := s.route(r.URL.Path)
 	kind := ""
 	if found {
 		kind = rt.kind(r.Method)
 	}
-	armed, ok := s.Arrive(r, kind)
-	if !ok {
+	armed := s.Arrive(r, kind)
+	if armed.Throttle > 0 {
+		// Django REST framework's throttling reply.
+		secs := int(armed.Throttle / time.Second)
+		testserver.Throttled(w, armed.Throttle, "application/json",
+			[]byte(fmt.Sprintf(`{"detail":"Request was throttled. Expected available in %d seconds."}`, secs)))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))

@@ -10,8 +10,9 @@ import (
 // serve counts the call, applies the armed faults (testserver.Faults, which Server
 // embeds), then routes it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	armed, ok := s.Arrive(r, s.kindOf(r.URL.Path))
-	if !ok {
+	armed := s.Arrive(r, s.kindOf(r.URL.Path))
+	if armed.Throttle > 0 {
+		testserver.Throttled(w, armed.Throttle, "application/json", []byte(`{"error":429,"message":"Too Many Requests"}`))
 		return
 	}
 	if armed.Fail {
