@@ -14,6 +14,8 @@ HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
 
 IMG ?= token-operator:dev
+# The operator's namespace when `make run` runs it against a cluster.
+RUN_NAMESPACE ?= token-operator-system
 VERSION ?= dev
 # The OCI image archive `make image` writes, and the platforms it holds.
 IMAGE_ARCHIVE ?= $(LOCALBIN)/token-operator-image.tar
@@ -93,7 +95,9 @@ run: manifests generate fmt vet envtest ## Run the operator here: against your k
 	@assets="$$(hack/install-envtest-assets.sh)"; \
 	if "$$assets/kubectl" get --raw=/readyz --request-timeout=3s >/dev/null 2>&1; then \
 		echo "Running against the cluster of your kubeconfig ($$("$$assets/kubectl" config current-context)); install the CRDs first with 'make install'."; \
-		go run . --leader-elect=false; \
+		echo "Leader election stays on (a Lease in namespace $(RUN_NAMESPACE)), so this process and an operator in the cluster never both reconcile."; \
+		"$$assets/kubectl" create namespace $(RUN_NAMESPACE) --dry-run=client -o yaml | "$$assets/kubectl" apply -f - >/dev/null; \
+		go run . --operator-namespace=$(RUN_NAMESPACE); \
 	else \
 		echo "No cluster answers: starting the local playground."; \
 		KUBEBUILDER_ASSETS="$$assets" go run ./hack/playground; \

@@ -43,7 +43,8 @@ type Options struct {
 	// its new content.
 	Consumers controllers.ConsumerSettings
 	// (A zero IssuerCheckInterval, VolumeRefreshDelay or PollInterval takes the
-	// default: none of them can be zero.)
+	// default: none of them can be zero. An empty LeaderElectionNamespace is
+	// OperatorNamespace.)
 	// Logger, when set, is the manager's and its controllers' logger instead of
 	// the global one: a test gives each manager its own.
 	Logger logr.Logger
@@ -122,6 +123,11 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 
 // withDefaults fills in the settings that cannot be zero.
 func withDefaults(o Options) Options {
+	if o.LeaderElectionNamespace == "" {
+		// Outside a cluster, controller-runtime has no namespace of its own to
+		// put the Lease in, and would refuse to start.
+		o.LeaderElectionNamespace = o.OperatorNamespace
+	}
 	if o.IssuerCheckInterval <= 0 {
 		o.IssuerCheckInterval = controllers.DefaultIssuerCheckInterval
 	}

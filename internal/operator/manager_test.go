@@ -33,13 +33,13 @@ func TestManager(t *testing.T) {
 
 	probeAddr := freeLoopbackAddr(t)
 	mgr, err := NewManager(cfg, Options{
-		MetricsAddr:             "0",
-		ProbeAddr:               probeAddr,
-		LeaderElect:             true,
-		LeaderElectionNamespace: ns.Name,
-		KubeAPIQPS:              -1,
-		Concurrency:             1,
-		Logger:                  testenv.Logger(t, nil),
+		MetricsAddr:       "0",
+		ProbeAddr:         probeAddr,
+		LeaderElect:       true,
+		OperatorNamespace: ns.Name, // and so the Lease's, outside a cluster
+		KubeAPIQPS:        -1,
+		Concurrency:       1,
+		Logger:            testenv.Logger(t, nil),
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
