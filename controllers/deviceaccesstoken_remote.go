@@ -74,6 +74,9 @@ func deviceHiveError(issuer resolvedIssuer, secretName, action string, err error
 	case devicehive.IsUnauthorized(err), devicehive.IsForbidden(err):
 		return reconcile.StallAndRetry(tokensv1alpha1.AuthenticationFailedReason, authRetryInterval,
 			fmt.Errorf("%w: fix the credentials in Secret %q of %s", err, secretName, issuer))
+	case devicehive.IsTransient(err) && devicehive.RetryAfterOf(err) > 0:
+		// DeviceHive said when to come back: sooner would be refused.
+		return reconcile.Wait(tokensv1alpha1.RemoteErrorReason, devicehive.RetryAfterOf(err), err)
 	case devicehive.IsTransient(err):
 		return reconcile.Fail(tokensv1alpha1.RemoteErrorReason, err)
 	case errors.As(err, &apiErr) && (apiErr.StatusCode == 400 || apiErr.StatusCode == 404):

@@ -274,3 +274,17 @@ func TestPersonalTokenReconciler_AStallDoesNotStopRevocation(t *testing.T) {
 	g.Expect(alive).To(BeFalse(), "revoked on time, stall or not")
 	g.Expect(e.get(pt).Status.PreviousTokens).To(BeEmpty())
 }
+
+// A throttled AWX says when to come back; the token is looked at again then,
+// not sooner.
+func TestPersonalTokenReconciler_HonoursRetryAfter(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	pt := e.personalToken("throttled", nil)
+	e.awx.ThrottleNext(1, 30*time.Second)
+	result, err := e.reconcile(e.manualReconciler(k8sClient), pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(result.RequeueAfter).To(Equal(30 * time.Second))
+	expectReady(g, e.get(pt), tokensv1alpha1.RemoteErrorReason, "throttled")
+	g.Expect(e.awx.Calls(awxtest.KindCreate)).To(BeZero())
+}

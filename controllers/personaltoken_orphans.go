@@ -73,7 +73,7 @@ func (k *personalTokenKind) sweepOrphans(ctx context.Context, pt *tokensv1alpha1
 			young = max(young, lateCommitWindow(k.r.RemoteTimeout)-now.Sub(tok.Created))
 			continue
 		}
-		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsNotFound(err) {
+		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsGone(err) {
 			return 0, awxError(pt, fmt.Sprintf("failed to revoke orphan token %d", tok.ID), err)
 		}
 		k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.OrphanRevokedReason, "Revoke",

@@ -72,7 +72,7 @@ func (k *personalTokenKind) recoverMint(ctx context.Context, pt *tokensv1alpha1.
 		if _, held := heldValue(secret, tok.ID); held {
 			return k.recovered(pt, st, tok, session.me, target, secret), nil
 		}
-		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsNotFound(err) {
+		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsGone(err) {
 			return nil, awxError(pt, fmt.Sprintf("failed to revoke token %d of an interrupted mint", tok.ID), err)
 		}
 		k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.OrphanRevokedReason, "Revoke",

@@ -112,6 +112,9 @@ func awxError(pt *tokensv1alpha1.PersonalToken, action string, err error) error 
 	case awx.IsUnauthorized(err), awx.IsForbidden(err):
 		return reconcile.StallAndRetry(tokensv1alpha1.AuthenticationFailedReason, authRetryInterval,
 			fmt.Errorf("%w: fix the credentials in Secret %q (a token needs write scope)", err, pt.Spec.CredentialsSecretRef.Name))
+	case awx.IsTransient(err) && awx.RetryAfterOf(err) > 0:
+		// AWX (or its gateway) said when to come back: sooner would be refused.
+		return reconcile.Wait(tokensv1alpha1.RemoteErrorReason, awx.RetryAfterOf(err), err)
 	case awx.IsTransient(err):
 		return reconcile.Fail(tokensv1alpha1.RemoteErrorReason, err)
 	case awx.IsBadRequest(err), awx.IsNotFound(err):

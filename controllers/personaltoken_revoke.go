@@ -66,7 +66,7 @@ func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.Perso
 			"token %d belongs to AWX user id %d but credentials Secret %q are for %q (id %d): restore that user's credentials so it can be revoked",
 			id, owner, pt.Spec.CredentialsSecretRef.Name, session.me.Username, session.me.ID))
 	}
-	if err := session.api.DeleteToken(ctx, id); err != nil && !awx.IsNotFound(err) {
+	if err := session.api.DeleteToken(ctx, id); err != nil && !awx.IsGone(err) {
 		return awxError(pt, fmt.Sprintf("failed to revoke token %d", id), err)
 	}
 	pt.Status.PreviousTokens = slices.DeleteFunc(pt.Status.PreviousTokens, func(p tokensv1alpha1.PreviousToken) bool { return p.ID == id })

@@ -25,7 +25,7 @@ func (k *personalTokenKind) updateInPlace(ctx context.Context, pt *tokensv1alpha
 		return nil, err
 	}
 	tok, err := session.api.UpdateToken(ctx, pt.Status.TokenID, awx.Update{Description: &description, Scopes: scopes})
-	if awx.IsNotFound(err) {
+	if awx.IsGone(err) {
 		return &rotation.Decision{Reason: tokensv1alpha1.SecretMismatchReason,
 			Message: fmt.Sprintf("token %d no longer exists at AWX", pt.Status.TokenID)}, nil
 	}

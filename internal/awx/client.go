@@ -222,7 +222,11 @@ func (c *Client) call(ctx context.Context, method, apiPath string, query url.Val
 		return &APIError{StatusCode: resp.StatusCode, Method: method, Path: path, Detail: redirectDetail(resp)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(method, path, resp.StatusCode, scrub(reply, c.sentSecrets()))
+		apiErr := newAPIError(method, path, resp.StatusCode, scrub(reply, c.sentSecrets()))
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			apiErr.RetryAfter = remote.RetryAfter(resp.Header, time.Now())
+		}
+		return apiErr
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tokenoperator/token-operator/internal/remote"
@@ -47,6 +48,11 @@ type APIError struct {
 	Path        string
 	Detail      string
 	FieldErrors map[string][]string
+	// FromAWX: the body was Django REST framework's JSON with a "detail", as AWX
+	// itself answers, not a page from a proxy in front of it.
+	FromAWX bool
+	// RetryAfter is the Retry-After of a 429 or 503, bounded (remote.RetryAfter).
+	RetryAfter time.Duration
 }
 
 // Error reads like `awx: POST /api/v2/users/5/personal_tokens/: 400: scope: Must be ...`.
@@ -122,6 +128,24 @@ func IsForbidden(err error) bool { return statusOf(err) == http.StatusForbidden 
 
 // IsNotFound reports a 404: the token (or user) does not exist or is hidden.
 func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
+
+// IsGone reports a 404 that AWX itself sent ({"detail": ...}): the token does not
+// exist, or is hidden from the caller. A 404 page from a proxy says nothing about
+// the token.
+func IsGone(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.FromAWX
+}
+
+// RetryAfterOf is how long the server asked to wait before retrying (429, 503),
+// bounded; zero when it did not say.
+func RetryAfterOf(err error) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.RetryAfter
+	}
+	return 0
+}
 
 // IsBadRequest reports a 400, usually a validation error in FieldErrors.
 func IsBadRequest(err error) bool { return statusOf(err) == http.StatusBadRequest }
@@ -202,7 +226,7 @@ func newAPIError(method, path string, status int, body []byte) *APIError {
 		for k, raw := range obj {
 			msgs := messages(raw)
 			if k == "detail" {
-				e.Detail = strings.Join(msgs, " ")
+				e.Detail, e.FromAWX = strings.Join(msgs, " "), true
 				continue
 			}
 			if e.FieldErrors == nil {

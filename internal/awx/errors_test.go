@@ -281,3 +281,35 @@ func TestClient_CreateTokenRefusesNoScopes(t *testing.T) {
 		t.Errorf("want no call to AWX, got %d", got)
 	}
 }
+
+func TestIsGone_OnlyAWXsOwn404(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"detail":"Not found."}`:                                   true,
+		`<html><body><h1>404 Not Found</h1><hr>nginx</body></html>`: false,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(body))
+		}))
+		c := newClient(t, srv.URL, awx.APIController, bearer("test-bearer"))
+		err := c.DeleteToken(ctx(t), 5)
+		srv.Close()
+		if !awx.IsNotFound(err) || awx.IsGone(err) != want {
+			t.Errorf("%s: IsGone = %v, want %v (%v)", body, awx.IsGone(err), want, err)
+		}
+	}
+}
+
+func TestRetryAfter_IsReadAndBounded(t *testing.T) {
+	e := newEnv(t, awxtest.Options{Flavor: awxtest.FlavorController})
+	c := newClient(t, e.srv.URL(), awx.APIController, login(e.alice))
+	for _, tc := range []struct {
+		asked, want time.Duration
+	}{{7 * time.Second, 7 * time.Second}, {3 * time.Hour, 5 * time.Minute}} {
+		e.srv.ThrottleNext(1, tc.asked)
+		_, err := c.ListTokens(ctx(t), awx.ListOptions{UserID: 1})
+		if !awx.IsTransient(err) || awx.RetryAfterOf(err) != tc.want {
+			t.Errorf("asked %v: err %v, RetryAfter %v, want %v", tc.asked, err, awx.RetryAfterOf(err), tc.want)
+		}
+	}
+}

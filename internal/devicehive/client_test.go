@@ -333,3 +333,14 @@ func TestClient_Create_refusesWhatItDidNotAskFor(t *testing.T) {
 		})
 	}
 }
+
+func TestClient_RetryAfterOfAThrottledServer(t *testing.T) {
+	e := newEnv(t)
+	e.srv.ThrottleNext(1, 12*time.Second)
+	client, _ := devicehive.New(devicehive.Config{URL: e.srv.URL(), Timeout: 5 * time.Second})
+	at := time.Now().Add(time.Hour)
+	_, err := client.Create(t.Context(), e.manageTokenBearer(), sensorRights(e.user.ID), at, at)
+	if !devicehive.IsTransient(err) || devicehive.RetryAfterOf(err) != 12*time.Second {
+		t.Fatalf("Create = %v, RetryAfter %v", err, devicehive.RetryAfterOf(err))
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/tokenoperator/token-operator/internal/remote"
 )
@@ -37,6 +38,18 @@ type APIError struct {
 	// Message is the body's "message", or for a non-JSON body its first 200
 	// characters with whitespace collapsed; empty for an empty body.
 	Message string
+	// RetryAfter is the Retry-After of a 429 or 503, bounded (remote.RetryAfter).
+	RetryAfter time.Duration
+}
+
+// RetryAfterOf is how long the server asked to wait before retrying (429, 503),
+// bounded; zero when it did not say.
+func RetryAfterOf(err error) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.RetryAfter
+	}
+	return 0
 }
 
 // Error reads like "devicehive: POST /token/create: 403: Access is denied".
@@ -121,7 +134,7 @@ func IsTimeout(err error) bool {
 }
 
 // IsTransient reports a failure worth retrying as is: 5xx, 429, timeouts and
-// dropped or refused connections.
+// dropped or refused connections, and names that do not resolve.
 func IsTransient(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
@@ -130,9 +143,12 @@ func IsTransient(err error) bool {
 	if IsTimeout(err) {
 		return true
 	}
+	// A name that does not resolve may yet (a service being deployed), as a
+	// refused connection may be accepted: both back off and retry, as the AWX
+	// client's do.
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return dnsErr.IsTemporary || dnsErr.IsTimeout
+		return true
 	}
 	var opErr *net.OpError
 	return errors.As(err, &opErr) ||

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,6 +112,17 @@ func Test_errorPredicates(t *testing.T) {
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestIsTransient_NamesThatDoNotResolveAreRetried(t *testing.T) {
+	for _, err := range []error{
+		&net.DNSError{Err: "no such host", Name: "devicehive.invalid", IsNotFound: true},
+		&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED},
+	} {
+		if !IsTransient(err) {
+			t.Errorf("IsTransient(%v) = false; both the AWX and the DeviceHive client retry it", err)
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/sets"
+
+	"github.com/tokenoperator/token-operator/internal/remote"
 )
 
 // Paths below the base URL.
@@ -199,7 +201,11 @@ func (c *Client) post(ctx context.Context, path string, bearer Secret, in, out a
 		return fmt.Errorf("devicehive: POST %s: read response: %w", path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(resp.StatusCode, path, body, sent...)
+		apiErr := newAPIError(resp.StatusCode, path, body, sent...)
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			apiErr.RetryAfter = remote.RetryAfter(resp.Header, time.Now())
+		}
+		return apiErr
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("devicehive: POST %s: response is not the expected JSON", path)
