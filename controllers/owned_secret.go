@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -25,7 +27,48 @@ func ownedSecretMeta(tmpl tokensv1alpha1.SecretTemplate, namespace string, annot
 	meta := metav1.ObjectMeta{Name: tmpl.Name, Namespace: namespace, Labels: maps.Clone(tmpl.Labels), Annotations: maps.Clone(tmpl.Annotations)}
 	meta.Labels = mergeInto(meta.Labels, map[string]string{tokensv1alpha1.ManagedByLabel: tokensv1alpha1.ManagedByValue})
 	meta.Annotations = mergeInto(meta.Annotations, annotations)
+	meta.Annotations[tokensv1alpha1.TemplateKeysAnnotation] = templateKeys{labels: slices.Sorted(maps.Keys(tmpl.Labels)),
+		annotations: slices.Sorted(maps.Keys(tmpl.Annotations))}.String()
 	return meta
+}
+
+// templateKeys are the label and annotation keys spec.secret set on a Secret, as
+// its TemplateKeysAnnotation records them: a key that leaves spec.secret is
+// removed from the Secret, while those others added stay.
+type templateKeys struct{ labels, annotations []string }
+
+// String is "labels=a,b;annotations=c".
+func (k templateKeys) String() string {
+	return "labels=" + strings.Join(k.labels, ",") + ";annotations=" + strings.Join(k.annotations, ",")
+}
+
+// templateKeysOf reads the TemplateKeysAnnotation of a Secret.
+func templateKeysOf(secret *corev1.Secret) templateKeys {
+	var k templateKeys
+	for _, part := range strings.Split(secret.Annotations[tokensv1alpha1.TemplateKeysAnnotation], ";") {
+		name, keys, _ := strings.Cut(part, "=")
+		var list []string
+		if keys != "" {
+			list = strings.Split(keys, ",")
+		}
+		switch name {
+		case "labels":
+			k.labels = list
+		case "annotations":
+			k.annotations = list
+		}
+	}
+	return k
+}
+
+// withoutDroppedKeys removes from m the keys that were set from the template
+// (had) and no longer are (want).
+func withoutDroppedKeys(m map[string]string, had []string, want map[string]string) {
+	for _, key := range had {
+		if _, kept := want[key]; !kept {
+			delete(m, key)
+		}
+	}
 }
 
 // secretWriter writes the Secrets of one token kind.
@@ -56,6 +99,9 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 	updated := existing.DeepCopy()
 	updated.Data = desired.Data
 	updated.Type = desired.Type
+	had := templateKeysOf(existing)
+	withoutDroppedKeys(updated.Labels, had.labels, desired.Labels)
+	withoutDroppedKeys(updated.Annotations, had.annotations, desired.Annotations)
 	updated.Labels = mergeInto(updated.Labels, desired.Labels)
 	updated.Annotations = mergeInto(updated.Annotations, desired.Annotations)
 	if equality.Semantic.DeepEqual(existing, updated) {

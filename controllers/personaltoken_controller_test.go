@@ -381,3 +381,33 @@ func expectReady(g Gomega, obj tokenObject, reason, message string) {
 	g.Expect(ready.Reason).To(Equal(reason), "%+v", ready)
 	g.Expect(ready.Message).To(ContainSubstring(message))
 }
+
+// A label or annotation removed from spec.secret leaves the Secret; those added
+// by others stay.
+func TestPersonalTokenReconciler_SecretMetadataFollowsTheSpec(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("labelled", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Secret.Labels = map[string]string{"team": "ci", "tier": "gold"}
+		pt.Spec.Secret.Annotations = map[string]string{"owner": "ci-team"}
+	})
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	secret := e.secret("labelled-awx")
+	secret.Labels["added-by"] = "someone-else"
+	g.Expect(k8sClient.Update(ctx, secret)).To(Succeed())
+
+	current := e.get(pt)
+	current.Spec.Secret.Labels = map[string]string{"team": "ci"}
+	current.Spec.Secret.Annotations = nil
+	g.Expect(k8sClient.Update(ctx, current)).To(Succeed())
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	secret = e.secret("labelled-awx")
+	g.Expect(secret.Labels).To(HaveKeyWithValue("team", "ci"))
+	g.Expect(secret.Labels).NotTo(HaveKey("tier"), "removed from spec.secret")
+	g.Expect(secret.Annotations).NotTo(HaveKey("owner"), "removed from spec.secret")
+	g.Expect(secret.Labels).To(HaveKeyWithValue("added-by", "someone-else"), "not the operator's to remove")
+	g.Expect(secret.Labels).To(HaveKeyWithValue(tokensv1alpha1.ManagedByLabel, tokensv1alpha1.ManagedByValue))
+}

@@ -201,6 +201,9 @@ const (
 	// a value changed by hand is noticed. A hash of a random 30-character token
 	// cannot be reversed.
 	TokenHashAnnotation = "tokenoperator.io/token-hash"
+	// TemplateKeysAnnotation lists the label and annotation keys spec.secret set,
+	// so that one removed from spec.secret is removed from the Secret too.
+	TemplateKeysAnnotation = "tokenoperator.io/template-keys"
 )
 
 // Annotations the operator writes on the pod template of a workload it restarts:
