@@ -79,6 +79,16 @@ func (w *consumerWorld) alive(value string) bool {
 	return ok
 }
 
+// rotateAndRestart lets pt's hour pass, so that it rotates, then the restart
+// window, so that its consumers are restarted.
+func (w *consumerWorld) rotateAndRestart(pt *tokensv1alpha1.PersonalToken) {
+	w.t.Helper()
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	w.clk.Step(DefaultConsumerSettings.RestartWindow)
+	w.pass(pt)
+}
+
 // consumers returns pt's status.consumers without their uids, which tests
 // cannot know in advance; it fails the test when one has none.
 func (w *consumerWorld) consumers(pt *tokensv1alpha1.PersonalToken) []tokensv1alpha1.ConsumerStatus {
@@ -183,10 +193,7 @@ func TestPersonalTokenConsumers_SubPathMountIsRestarted(t *testing.T) {
 	pt, oldValue := w.hourlyToken("api", nil)
 	generation := w.getDeployment(w.ns, "web").Generation
 
-	w.clk.Step(time.Hour)
-	w.pass(pt)
-	w.clk.Step(DefaultConsumerSettings.RestartWindow)
-	w.pass(pt)
+	w.rotateAndRestart(pt)
 	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(generation+1), "the kubelet never refreshes a subPath mount")
 	g.Expect(w.get(pt).Status.Consumers).To(ConsistOf(HaveField("Reads", tokensv1alpha1.ConsumerReadsSubPath)))
 	w.clk.Step(DefaultConsumerSettings.VolumeRefreshDelay)
@@ -255,10 +262,7 @@ func TestPersonalTokenConsumers_AWorkloadThatNeverRollsOutIsGivenUpOnAtMaxOverla
 		pt.Spec.Consumers = &tokensv1alpha1.Consumers{MaxOverlap: &metav1.Duration{Duration: 5 * time.Minute}}
 	})
 
-	w.clk.Step(time.Hour)
-	w.pass(pt)
-	w.clk.Step(DefaultConsumerSettings.RestartWindow)
-	w.pass(pt)
+	w.rotateAndRestart(pt)
 	w.startRollout(w.ns, "stuck") // and no further: its new pods never become available
 	w.clk.Step(5*time.Minute - DefaultConsumerSettings.RestartWindow - time.Second)
 	w.pass(pt)
@@ -318,10 +322,7 @@ func TestPersonalTokenConsumers_AWorkloadInAnotherNamespaceIsNeverTouched(t *tes
 	w.deployment(other, "web", envFrom("api-awx"))
 	w.deployment(w.ns, "web", envFrom("api-awx"))
 	pt, _ := w.hourlyToken("api", nil)
-	w.clk.Step(time.Hour)
-	w.pass(pt)
-	w.clk.Step(DefaultConsumerSettings.RestartWindow)
-	w.pass(pt)
+	w.rotateAndRestart(pt)
 
 	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(int64(2)))
 	foreign := w.getDeployment(other, "web")
@@ -337,10 +338,7 @@ func TestPersonalTokenConsumers_RestartNoneRestartsNothingAndStillWaits(t *testi
 	pt, oldValue := w.hourlyToken("api", func(pt *tokensv1alpha1.PersonalToken) {
 		pt.Spec.Consumers = &tokensv1alpha1.Consumers{Restart: tokensv1alpha1.ConsumerRestartNone}
 	})
-	w.clk.Step(time.Hour)
-	w.pass(pt)
-	w.clk.Step(DefaultConsumerSettings.RestartWindow)
-	w.pass(pt)
+	w.rotateAndRestart(pt)
 	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(int64(1)), "restart: None patches nothing")
 	g.Expect(w.get(pt).Status.Consumers).To(ConsistOf(HaveField("Action", tokensv1alpha1.ConsumerActionWait)))
 	g.Expect(w.alive(oldValue)).To(BeTrue(), "web still holds the old token")
@@ -360,10 +358,7 @@ func TestPersonalTokenConsumers_ABarePodIsWaitedForUntilItEnds(t *testing.T) {
 	w := newConsumerWorld(t)
 	w.create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "migrate"}, Spec: podSpec(envFrom("api-awx"))})
 	pt, oldValue := w.hourlyToken("api", nil)
-	w.clk.Step(time.Hour)
-	w.pass(pt)
-	w.clk.Step(DefaultConsumerSettings.RestartWindow)
-	w.pass(pt)
+	w.rotateAndRestart(pt)
 	g.Expect(w.consumers(pt)).To(ConsistOf(tokensv1alpha1.ConsumerStatus{Kind: "Pod", Name: "migrate",
 		Reads: tokensv1alpha1.ConsumerReadsEnv, Action: tokensv1alpha1.ConsumerActionWait}))
 	g.Expect(w.alive(oldValue)).To(BeTrue(), "the Pod still runs with the old token")
@@ -384,10 +379,7 @@ func TestPersonalTokenConsumers_RestartAlwaysRestartsVolumeConsumersToo(t *testi
 	pt, _ := w.hourlyToken("api", func(pt *tokensv1alpha1.PersonalToken) {
 		pt.Spec.Consumers = &tokensv1alpha1.Consumers{Restart: tokensv1alpha1.ConsumerRestartAlways}
 	})
-	w.clk.Step(time.Hour)
-	w.pass(pt)
-	w.clk.Step(DefaultConsumerSettings.RestartWindow)
-	w.pass(pt)
+	w.rotateAndRestart(pt)
 	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(int64(2)))
 	g.Expect(w.consumers(pt)).To(ConsistOf(And(HaveField("Reads", tokensv1alpha1.ConsumerReadsVolume),
 		HaveField("Action", tokensv1alpha1.ConsumerActionRestart), HaveField("Restarted", true))))
@@ -441,10 +433,7 @@ func TestPersonalTokenConsumers_ALostWriteAfterTheFirstMintStillRestartsAtTheNex
 	g.Expect(first.Status.SecretVersion).To(BeEmpty(), "the write that recorded its content was lost")
 	oldValue := w.value(pt)
 
-	w.clk.Step(time.Hour)
-	w.pass(pt)
-	w.clk.Step(DefaultConsumerSettings.RestartWindow)
-	w.pass(pt)
+	w.rotateAndRestart(pt)
 	g.Expect(w.getDeployment(w.ns, "web").Generation).To(Equal(int64(2)), "web is restarted")
 	g.Expect(w.alive(oldValue)).To(BeTrue(), "the old token waits for web's rollout")
 }
@@ -540,10 +529,7 @@ func TestPersonalTokenConsumers_TheOldTokenWaitsForPodsShuttingDown(t *testing.T
 	w.create(old)
 	g.Expect(k8sClient.Delete(ctx, old)).To(Succeed()) // stays, shutting down, until its finalizer goes
 
-	w.clk.Step(time.Hour)
-	w.pass(pt)
-	w.clk.Step(DefaultConsumerSettings.RestartWindow)
-	w.pass(pt)
+	w.rotateAndRestart(pt)
 	g.Expect(w.consumers(pt)).To(ConsistOf(HaveField("Kind", "Deployment")), "the pod is web's, not a consumer of its own")
 	w.finishRollout(w.ns, "web")
 	w.clk.Step(DefaultConsumerSettings.PollInterval)

@@ -21,7 +21,6 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -68,7 +67,7 @@ func run(ctx context.Context, samples string) error {
 		return fmt.Errorf("failed to start the control plane: %w", err)
 	}
 	defer func() { _ = env.Stop() }()
-	kubeconfig, err := writeKubeconfig(env, dir)
+	kubeconfig, err := testenv.WriteAdminKubeconfig(env, dir, "playground-admin")
 	if err != nil {
 		return err
 	}
@@ -92,20 +91,6 @@ func run(ctx context.Context, samples string) error {
 	<-ctx.Done()
 	fmt.Println("\nStopping: the manager, the control plane and the test servers; removing", dir)
 	return <-stopped
-}
-
-// writeKubeconfig writes a kubeconfig of an administrator of the control plane.
-func writeKubeconfig(env *envtest.Environment, dir string) (string, error) {
-	user, err := env.AddUser(envtest.User{Name: "playground-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return "", err
-	}
-	data, err := user.KubeConfig()
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "kubeconfig")
-	return path, os.WriteFile(path, data, 0o600)
 }
 
 // apply creates the operator's namespace and the samples.

@@ -68,3 +68,19 @@ func NewNamespace(t testing.TB, c client.Client) string {
 	}
 	return ns.Name
 }
+
+// WriteAdminKubeconfig writes, in dir, a kubeconfig of a cluster administrator
+// named name, for a process of its own (kubectl, an operator binary) to reach
+// env, and returns its path.
+func WriteAdminKubeconfig(env *envtest.Environment, dir, name string) (string, error) {
+	user, err := env.AddUser(envtest.User{Name: name, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", err
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	return path, os.WriteFile(path, data, 0o600)
+}
