@@ -182,7 +182,6 @@ func eventReasonsOf(ns, name string) []string {
 	return reasons
 }
 
-
 // A rotation asked for while a mint was interrupted asks for a newer token than
 // the one recovery commits.
 func TestPersonalTokenRecovery_ARotationAskedForDuringAnInterruptedMintIsHonoured(t *testing.T) {
