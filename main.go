@@ -5,7 +5,6 @@ package main
 import (
 	"flag"
 	"os"
-	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -26,7 +25,7 @@ func main() {
 	flag.Float64Var(&qps, "kube-api-qps", -1, "Queries per second to the Kubernetes API; negative leaves the pace to the API server's priority and fairness.")
 	flag.IntVar(&o.KubeAPIBurst, "kube-api-burst", 0, "Burst of queries to the Kubernetes API when kube-api-qps is positive.")
 	flag.IntVar(&o.Concurrency, "concurrency", 4, "Tokens of each kind reconciled at once.")
-	flag.DurationVar(&o.RemoteTimeout, "remote-timeout", 30*time.Second, "Timeout of each call to a remote token API.")
+	flag.DurationVar(&o.RemoteTimeout, "remote-timeout", operator.DefaultRemoteTimeout, "Timeout of each call to a remote token API.")
 	flag.StringVar(&o.OperatorNamespace, "operator-namespace", operator.OperatorNamespaceFromEnv(), "Namespace of the Secrets that ClusterTokenIssuers name.")
 	flag.DurationVar(&o.IssuerCheckInterval, "issuer-check-interval", controllers.DefaultIssuerCheckInterval, "How often a healthy TokenIssuer or ClusterTokenIssuer is checked again (configuration, Secrets, remote system).")
 	flag.DurationVar(&o.Consumers.RestartWindow, "consumer-restart-window", controllers.DefaultConsumerSettings.RestartWindow,

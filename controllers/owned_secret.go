@@ -27,8 +27,10 @@ func ownedSecretMeta(tmpl tokensv1alpha1.SecretTemplate, namespace string, annot
 	meta := metav1.ObjectMeta{Name: tmpl.Name, Namespace: namespace, Labels: maps.Clone(tmpl.Labels), Annotations: maps.Clone(tmpl.Annotations)}
 	meta.Labels = mergeInto(meta.Labels, map[string]string{tokensv1alpha1.ManagedByLabel: tokensv1alpha1.ManagedByValue})
 	meta.Annotations = mergeInto(meta.Annotations, annotations)
-	meta.Annotations[tokensv1alpha1.TemplateKeysAnnotation] = templateKeys{labels: slices.Sorted(maps.Keys(tmpl.Labels)),
-		annotations: slices.Sorted(maps.Keys(tmpl.Annotations))}.String()
+	if len(tmpl.Labels)+len(tmpl.Annotations) > 0 {
+		meta.Annotations[tokensv1alpha1.TemplateKeysAnnotation] = templateKeys{labels: slices.Sorted(maps.Keys(tmpl.Labels)),
+			annotations: slices.Sorted(maps.Keys(tmpl.Annotations))}.String()
+	}
 	return meta
 }
 
@@ -102,6 +104,9 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 	had := templateKeysOf(existing)
 	withoutDroppedKeys(updated.Labels, had.labels, desired.Labels)
 	withoutDroppedKeys(updated.Annotations, had.annotations, desired.Annotations)
+	if _, keys := desired.Annotations[tokensv1alpha1.TemplateKeysAnnotation]; !keys {
+		delete(updated.Annotations, tokensv1alpha1.TemplateKeysAnnotation)
+	}
 	updated.Labels = mergeInto(updated.Labels, desired.Labels)
 	updated.Annotations = mergeInto(updated.Annotations, desired.Annotations)
 	if equality.Semantic.DeepEqual(existing, updated) {

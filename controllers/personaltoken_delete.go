@@ -58,6 +58,11 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 // tell from a token another process is about to record: once pt is gone, no
 // sweep would find it again.
 func (k *personalTokenKind) sweepBeforeDeletion(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) error {
+	if pt.Status.Revision == 0 && pt.Status.LastOrphanSweep == nil {
+		// Nothing was ever minted, nor attempted past a recovery: no token can
+		// carry this object's marker.
+		return nil
+	}
 	young, err := k.sweepOrphans(ctx, pt, st)
 	switch {
 	case err != nil:

@@ -9,9 +9,12 @@ import (
 )
 
 // The description of a minted token ends with a marker unique to the mint attempt,
-// "[token-operator <namespace>/<name> <nonce>]": after a crash, the operator finds
-// the token of an interrupted mint by it. It stays for the token's life, and tells
-// an AWX administrator who manages the token.
+// "[token-operator <namespace>/<name> <uid> <nonce>]": after a crash, the operator
+// finds the token of an interrupted mint by it, and the orphan sweep finds every
+// token of this very object by its start (the uid tells it from an object of the
+// same name before it, whose retained tokens are not its own, or in another
+// cluster). It stays for the token's life, and tells an AWX administrator who
+// manages the token.
 const markerPrefix = "[token-operator "
 
 // newMarker returns the marker of a new mint attempt.

@@ -287,4 +287,40 @@ func TestPersonalTokenReconciler_HonoursRetryAfter(t *testing.T) {
 	g.Expect(result.RequeueAfter).To(Equal(30 * time.Second))
 	expectReady(g, e.get(pt), tokensv1alpha1.RemoteErrorReason, "throttled")
 	g.Expect(e.awx.Calls(awxtest.KindCreate)).To(BeZero())
+
+	// A server that keeps asking for a second is not obeyed every second: the
+	// failures back off as any others do.
+	var last time.Duration
+	for range 5 {
+		e.awx.ThrottleNext(1, time.Second)
+		result, err = e.reconcile(e.manualReconciler(k8sClient), pt)
+		g.Expect(err).NotTo(HaveOccurred())
+		last = result.RequeueAfter
+	}
+	g.Expect(last).To(BeNumerically(">=", 16*time.Second), "backed off after six refusals")
+}
+
+// A stalled token past its renewal time waits for the user, not in a loop.
+func TestPersonalTokenReconciler_AStallPastRenewalDoesNotSpin(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	e := newPTEnv(t, awxtest.FlavorController, clk)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("overdue", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Rotation = &tokensv1alpha1.Rotation{MaxAge: &metav1.Duration{Duration: time.Hour}}
+	})
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer)).To(Succeed())
+	issuer.Spec.Policy = &tokensv1alpha1.IssuerPolicy{AllowedScopes: []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}}
+	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
+	e.checkIssuer("awx")
+	clk.Step(2 * time.Hour)
+	e.awx.ResetCalls()
+	result, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	expectReady(g, e.get(pt), tokensv1alpha1.PolicyViolationReason, "scopes")
+	g.Expect(result.RequeueAfter).To(BeZero(), "nothing to do until the user acts")
+	g.Expect(e.awx.TotalCalls()).To(BeZero())
 }

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
@@ -16,6 +17,9 @@ import (
 // orphanSweepInterval is how often, at most, a PersonalToken's orphan sweep runs
 // when nothing else calls for it: one filtered list of the user's tokens.
 const orphanSweepInterval = time.Hour
+
+// orphanSweepRetry is when a sweep that failed is tried again.
+const orphanSweepRetry = 5 * time.Minute
 
 // An orphan is a token of the credentials' own AWX user whose description carries
 // this PersonalToken's marker, and that is neither its current token, nor a
@@ -33,7 +37,11 @@ func (k *personalTokenKind) sweepOrphansIfDue(ctx context.Context, pt *tokensv1a
 	young, err := k.sweepOrphans(ctx, pt, st)
 	switch {
 	case err != nil:
-		return 0, err
+		// The current token is fine: a failed sweep is tried again, not reported
+		// as the token's failure.
+		ctrl.LoggerFrom(ctx).Info("Could not look for orphan tokens; trying again later", "error", err.Error())
+		pt.Status.LastOrphanSweep = nil
+		return orphanSweepRetry, nil
 	case young > 0:
 		// Due again as soon as the young token can be told from one in flight.
 		pt.Status.LastOrphanSweep = nil
@@ -57,6 +65,11 @@ func (k *personalTokenKind) sweepOrphans(ctx context.Context, pt *tokensv1alpha1
 	if err != nil {
 		return 0, awxError(pt, "failed to look for orphan tokens", err)
 	}
+	// What this object holds must be read as it is now: a lagging cache could
+	// miss a token just committed, by this process or a previous leader.
+	if err := ensureCurrent(ctx, k.r.APIReader, pt); err != nil {
+		return 0, err
+	}
 	keep := map[int64]bool{pt.Status.TokenID: true}
 	for _, prev := range pt.Status.PreviousTokens {
 		keep[prev.ID] = true
@@ -68,6 +81,9 @@ func (k *personalTokenKind) sweepOrphans(ctx context.Context, pt *tokensv1alpha1
 		case tok.UserID != session.me.ID || !strings.HasPrefix(marker, prefix) || keep[tok.ID]:
 			continue
 		case pt.Status.PendingMint != nil && marker == pt.Status.PendingMint.Marker:
+			continue
+		case tok.Created.IsZero():
+			// Its age cannot be told: it may be a token in flight.
 			continue
 		case now.Sub(tok.Created) < lateCommitWindow(k.r.RemoteTimeout):
 			young = max(young, lateCommitWindow(k.r.RemoteTimeout)-now.Sub(tok.Created))
@@ -84,8 +100,9 @@ func (k *personalTokenKind) sweepOrphans(ctx context.Context, pt *tokensv1alpha1
 }
 
 // markerPrefixOf is the start of every marker of pt's mints: "[token-operator
-// <namespace>/<name> ", the space ending the name, so that another
-// PersonalToken whose name starts the same never matches.
+// <namespace>/<name> <uid> ", the spaces ending each part, so that no other
+// PersonalToken, whose name starts the same or that had this name before, ever
+// matches.
 func markerPrefixOf(pt *tokensv1alpha1.PersonalToken) string {
-	return fmt.Sprintf("%s%s/%s ", markerPrefix, pt.Namespace, pt.Name)
+	return fmt.Sprintf("%s%s/%s %s ", markerPrefix, pt.Namespace, pt.Name, pt.UID)
 }

@@ -131,9 +131,11 @@ func TestPersonalTokenOrphans_TheHourlySweepRevokesOnlyThisTokensOrphans(t *test
 	g.Expect(err).NotTo(HaveOccurred())
 	current := e.get(pt).Status.TokenID
 
-	orphan := e.mintAs(awxUser, awxPassword, "test token swept [token-operator "+e.ns+"/swept 0123456789abcdef]")
-	sibling := e.mintAs(awxUser, awxPassword, "other [token-operator "+e.ns+"/swept-2 0123456789abcdef]")
-	foreign := e.mintAs("someone-else", "someone-else-password", "theirs [token-operator "+e.ns+"/swept 0123456789abcdef]")
+	mine := markerPrefixOf(e.get(pt))
+	orphan := e.mintAs(awxUser, awxPassword, "test token swept "+mine+"0123456789abcdef]")
+	sibling := e.mintAs(awxUser, awxPassword, "other [token-operator "+e.ns+"/swept-2 "+string(pt.UID)+" 0123456789abcdef]")
+	predecessor := e.mintAs(awxUser, awxPassword, "kept by an earlier swept [token-operator "+e.ns+"/swept 5f0c1a2b-0000-4000-8000-000000000000 0123456789abcdef]")
+	foreign := e.mintAs("someone-else", "someone-else-password", "theirs "+mine+"0123456789abcdef]")
 	unmarked := e.mintAs(awxUser, awxPassword, "made by hand")
 
 	clk.Step(30 * time.Minute)
@@ -144,7 +146,7 @@ func TestPersonalTokenOrphans_TheHourlySweepRevokesOnlyThisTokensOrphans(t *test
 	clk.Step(30 * time.Minute)
 	result, err := e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(e.liveIDs(awxUser)).To(ConsistOf(current, sibling, unmarked), "the orphan is revoked, nothing else")
+	g.Expect(e.liveIDs(awxUser)).To(ConsistOf(current, sibling, predecessor, unmarked), "the orphan is revoked, nothing else")
 	g.Expect(e.liveIDs("someone-else")).To(ConsistOf(foreign), "another user's token is never touched")
 	g.Expect(result.RequeueAfter).To(BeNumerically("<=", orphanSweepInterval))
 }
@@ -157,7 +159,7 @@ func TestPersonalTokenOrphans_DeletionRevokesOrphansToo(t *testing.T) {
 	pt := e.personalToken("gone", nil)
 	_, err := e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
-	e.mintAs(awxUser, awxPassword, "[token-operator "+e.ns+"/gone fedcba9876543210]")
+	e.mintAs(awxUser, awxPassword, markerPrefixOf(e.get(pt))+"fedcba9876543210]")
 	clk.Step(time.Minute)
 
 	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
@@ -212,4 +214,21 @@ func TestPersonalTokenRecovery_ARotationAskedForDuringAnInterruptedMintIsHonoure
 	g.Expect(got.Status.Revision).To(Equal(int64(3)), "the recovered token answers rotate=1; rotate=2 mints another")
 	g.Expect(got.Status.LastHandledRotateAt).To(Equal("2"))
 	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+// A PersonalToken that never minted has nothing to sweep: deleting it does not
+// wait for credentials it never had.
+func TestPersonalTokenOrphans_DeletingATokenThatNeverMintedDoesNotWait(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("typo", func(pt *tokensv1alpha1.PersonalToken) { pt.Spec.CredentialsSecretRef.Name = "no-such-secret" })
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.get(pt).Status.Revision).To(BeZero())
+
+	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{})).NotTo(Succeed(), "deleted")
 }

@@ -92,8 +92,13 @@ func (k *personalTokenKind) recovered(pt *tokensv1alpha1.PersonalToken, st *toke
 	if target == pt.Spec.Secret.Name {
 		st.secret = secret
 	}
-	return &recovered[personalTokenMint]{token: personalTokenMint{token: tok, owner: owner}, secretName: target,
-		rotateAt: pt.Status.PendingMint.RotateAt}
+	rotateAt := pt.Status.PendingMint.RotateAt
+	if rotateAt == "" {
+		// No annotation when the mint was decided (or an intent recorded before
+		// the value was): what was handled before stays handled.
+		rotateAt = pt.Status.LastHandledRotateAt
+	}
+	return &recovered[personalTokenMint]{token: personalTokenMint{token: tok, owner: owner}, secretName: target, rotateAt: rotateAt}
 }
 
 // lateCommitWindow is how long after a mint was decided its create may still

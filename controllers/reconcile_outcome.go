@@ -30,6 +30,7 @@ func finishReconcile(ctx context.Context, obj reconcile.Object, patcher *reconci
 	clk clock.PassiveClock, o outcome) (ctrl.Result, error) {
 	if token, ok := obj.(tokenObject); ok {
 		countFailures(token.GetTokenStatus(), clk, o.err)
+		backOffRemoteWaits(token.GetTokenStatus(), o.err)
 	}
 	reconcile.Summarize(obj, o.err, o.ready)
 	err := o.err
@@ -52,4 +53,22 @@ func countFailures(status *tokensv1alpha1.TokenStatus, clk clock.PassiveClock, e
 		status.FailedIssuanceAttempts++
 		status.LastFailureTime = &metav1.Time{Time: clk.Now()}
 	}
+}
+
+// remoteWaitBackoff bounds the backoff of a remote system's Retry-After.
+var remoteWaitBackoff = struct{ base, max time.Duration }{time.Second, 5 * time.Minute}
+
+// backOffRemoteWaits makes a remote system's Retry-After a floor, not the pace:
+// a server that keeps answering "retry in a second" is asked again no sooner
+// than the failures' exponential backoff, as any other failure would be.
+func backOffRemoteWaits(status *tokensv1alpha1.TokenStatus, err error) {
+	var waiting *reconcile.Waiting
+	if !errors.As(err, &waiting) || waiting.Reason != tokensv1alpha1.RemoteErrorReason {
+		return
+	}
+	backoff := remoteWaitBackoff.max
+	if n := status.FailedIssuanceAttempts; n < 20 {
+		backoff = min(remoteWaitBackoff.base<<max(n-1, 0), remoteWaitBackoff.max)
+	}
+	waiting.RequeueAfter = max(waiting.RequeueAfter, backoff)
 }

@@ -110,13 +110,22 @@ func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *toke
 			func(c tokensv1alpha1.ConsumerStatus) bool { return !c.RolledOut })
 		next, err := r.revokeReplacedDue(ctx, obj, st)
 		if err != nil {
-			ctrl.LoggerFrom(ctx).Info("Could not revoke the replaced tokens of a stalled token", "error", err.Error())
+			ctrl.LoggerFrom(ctx).Info("Could not revoke the replaced tokens of a stalled token; trying again", "error", err.Error())
+			next = stalledRevokeRetry
 		}
 		st.nextRevoke = next
 	}
-	_, renewal := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.Clock.Now())
+	// A renewal already due waits for the user like the mint does: it is no
+	// reason to look again at once.
+	at, renewal := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.Clock.Now())
+	if !at.After(l.Clock.Now()) {
+		renewal = 0
+	}
 	stalled.RetryAfter = reconcile.LowestRequeue(stalled.RetryAfter, reconcile.LowestRequeue(renewal, st.nextRevoke))
 }
+
+// stalledRevokeRetry is when a stalled token's failed revocation is tried again.
+const stalledRevokeRetry = time.Minute
 
 // loadIssuer resolves the issuer and refuses, before any remote call, a token
 // it cannot or may not mint. Stalls with IssuerMismatch, PolicyViolation or
@@ -133,14 +142,14 @@ func (l lifecycle[T, M]) loadIssuer(ctx context.Context, obj T, st *tokenState) 
 		return reconcile.Stall(tokensv1alpha1.IssuerMismatchReason,
 			fmt.Errorf("%s has no %s block: a %s needs %s issuer", issuer, block, l.kindName, issuerSystems[block]))
 	}
-	if err := l.kind.checkPolicy(obj, issuer); err != nil {
-		return reconcile.Stall(tokensv1alpha1.PolicyViolationReason, err)
-	}
 	var policyMaxAge *time.Duration
 	if p := issuer.policy(); p.MaxAge != nil {
 		policyMaxAge = &p.MaxAge.Duration
 	}
 	st.maxAge = schedule.EffectiveMaxAge(obj.GetRotation(), policyMaxAge)
+	if err := l.kind.checkPolicy(obj, issuer); err != nil {
+		return reconcile.Stall(tokensv1alpha1.PolicyViolationReason, err)
+	}
 	return nil
 }
 

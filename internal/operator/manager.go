@@ -42,13 +42,16 @@ type Options struct {
 	// Consumers say how the workloads reading a token's Secret are brought to
 	// its new content.
 	Consumers controllers.ConsumerSettings
-	// (A zero IssuerCheckInterval, VolumeRefreshDelay or PollInterval takes the
+	// (A zero RemoteTimeout, IssuerCheckInterval, VolumeRefreshDelay or PollInterval takes the
 	// default: none of them can be zero. An empty LeaderElectionNamespace is
 	// OperatorNamespace.)
 	// Logger, when set, is the manager's and its controllers' logger instead of
 	// the global one: a test gives each manager its own.
 	Logger logr.Logger
 }
+
+// DefaultRemoteTimeout bounds each remote call unless told otherwise.
+const DefaultRemoteTimeout = 30 * time.Second
 
 // DefaultOperatorNamespace is the operator's namespace when POD_NAMESPACE is unset.
 const DefaultOperatorNamespace = "token-operator-system"
@@ -127,6 +130,10 @@ func withDefaults(o Options) Options {
 		// Outside a cluster, controller-runtime has no namespace of its own to
 		// put the Lease in, and would refuse to start.
 		o.LeaderElectionNamespace = o.OperatorNamespace
+	}
+	if o.RemoteTimeout <= 0 {
+		// Recovery waits twice this long for a create to commit: it cannot be zero.
+		o.RemoteTimeout = DefaultRemoteTimeout
 	}
 	if o.IssuerCheckInterval <= 0 {
 		o.IssuerCheckInterval = controllers.DefaultIssuerCheckInterval
