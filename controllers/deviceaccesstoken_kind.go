@@ -24,9 +24,10 @@ func (k *deviceAccessTokenKind) rotationChain() rotation.Chain { return rotation
 
 // rotationInput gathers what the rotation chain looks at: the
 // rights and lifetimes of the pair the Secret holds, besides what every kind has.
-func (k *deviceAccessTokenKind) rotationInput(dat *tokensv1alpha1.DeviceAccessToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
+func (k *deviceAccessTokenKind) rotationInput(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, now time.Time) rotation.Input {
 	s := dat.Status
-	in := rotationInputOf(dat, secret, now, maxAge)
+	secret := st.secret
+	in := rotationInputOf(dat, secret, now, st.maxAge)
 	in.Noun, in.Subject = "pair", fmt.Sprintf("pair %d", s.Revision)
 	in.Exists = s.Revision != 0 && s.IssuedAt != nil && s.ExpiresAt != nil && s.RefreshTokenExpiresAt != nil
 	if !in.Exists {

@@ -177,7 +177,7 @@ func Test_deviceAccessTokenRotationChain(t *testing.T) {
 			if now.IsZero() {
 				now = issued.Add(time.Minute)
 			}
-			d, hit := rotation.DeviceAccessToken.Evaluate((&deviceAccessTokenKind{}).rotationInput(dat, secret, now, tt.maxAge))
+			d, hit := rotation.DeviceAccessToken.Evaluate((&deviceAccessTokenKind{}).rotationInput(dat, &tokenState{secret: secret, maxAge: tt.maxAge}, now))
 			expectDecision(t, d, hit, tt.wantReason, tt.wantMessage)
 		})
 	}

@@ -44,7 +44,7 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 		return blockedDeletion(err)
 	}
 	if id := pt.Status.TokenID; id != 0 {
-		if err := k.revoke(ctx, pt, st, id, pt.Status.UserID); err != nil {
+		if err := k.revoke(ctx, pt, st, id, pt.Status.UserID, pt.Status.Endpoint); err != nil {
 			return blockedDeletion(err)
 		}
 	}
@@ -91,7 +91,7 @@ func (k *personalTokenKind) revokeReplaced(ctx context.Context, pt *tokensv1alph
 		return err
 	}
 	for _, prev := range slices.Clone(pt.Status.PreviousTokens) {
-		if err := k.revoke(ctx, pt, st, prev.ID, prev.UserID); err != nil {
+		if err := k.revoke(ctx, pt, st, prev.ID, prev.UserID, prev.Endpoint); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,9 @@ type personalTokenKind struct {
 	// sweepDue: this reconcile recovered a mint, so the orphan sweep runs
 	// whatever its last time.
 	sweepDue bool
+	// elsewhere are sessions at endpoints the issuer no longer mints at, where
+	// older tokens are revoked.
+	elsewhere map[tokensv1alpha1.AWXEndpoint]*remoteSession
 }
 
 // The lifecycle finds a kind's optional steps by their interfaces: these make a
@@ -40,13 +43,18 @@ func (k *personalTokenKind) issuerBlock() string { return issuerBlockAWX }
 func (k *personalTokenKind) rotationChain() rotation.Chain { return rotation.PersonalToken }
 
 // rotationInput gathers what the rotation chain looks at.
-func (k *personalTokenKind) rotationInput(pt *tokensv1alpha1.PersonalToken, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
-	_, holds := heldValue(secret, pt.Status.TokenID)
-	in := rotationInputOf(pt, secret, now, maxAge)
+func (k *personalTokenKind) rotationInput(pt *tokensv1alpha1.PersonalToken, st *tokenState, now time.Time) rotation.Input {
+	_, holds := heldValue(st.secret, pt.Status.TokenID)
+	in := rotationInputOf(pt, st.secret, now, st.maxAge)
 	in.Noun, in.Subject = "token", fmt.Sprintf("token %d", pt.Status.TokenID)
 	in.Exists = pt.Status.TokenID != 0
 	in.SecretHolds = holds
 	in.WantUser, in.HeldUser = pt.Spec.User, pt.Status.User
+	if minted := pt.Status.Endpoint; minted != nil && st.issuer.spec.AWX != nil {
+		if now, known := endpointOf(st.issuer); known {
+			in.MintedAt, in.IssuerAt = describeEndpoint(*minted), describeEndpoint(now)
+		}
+	}
 	return in
 }
 
@@ -56,7 +64,12 @@ func (k *personalTokenKind) keptSecret(pt *tokensv1alpha1.PersonalToken, st *tok
 	if !held {
 		return nil
 	}
-	return desiredPersonalTokenSecret(pt, st.issuer.spec.AWX.URL, pt.Status.TokenID, value)
+	// The host is where the token was minted, until a new one is minted elsewhere.
+	host := st.issuer.spec.AWX.URL
+	if pt.Status.Endpoint != nil {
+		host = pt.Status.Endpoint.URL
+	}
+	return desiredPersonalTokenSecret(pt, host, pt.Status.TokenID, value)
 }
 
 func (k *personalTokenKind) readyMessage(pt *tokensv1alpha1.PersonalToken) string {

@@ -43,8 +43,10 @@ func (k *personalTokenKind) prepareMint(ctx context.Context, pt *tokensv1alpha1.
 			"spec.credentialsSecretRef: Secret %q belongs to AWX user %q, which %s does not allow (policy.allowedUsers: %v)",
 			pt.Spec.CredentialsSecretRef.Name, session.me.Username, st.issuer, allowed))
 	}
+	endpoint, _ := endpointOf(st.issuer)
 	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: newMarker(pt), StartedAt: metav1.NewTime(k.r.Clock.Now()),
-		UserID: session.me.ID, SecretName: pt.Spec.Secret.Name, RotateAt: pt.Annotations[tokensv1alpha1.RotateAnnotation]}
+		UserID: session.me.ID, SecretName: pt.Spec.Secret.Name, RotateAt: pt.Annotations[tokensv1alpha1.RotateAnnotation],
+		Endpoint: &endpoint}
 	return nil
 }
 
@@ -77,7 +79,7 @@ func (k *personalTokenKind) secretFor(pt *tokensv1alpha1.PersonalToken, st *toke
 // commit records the new token in status and queues the previous one for
 // revocation: after the overlap, once the consumers have moved on, and at the
 // latest after maxOverlap.
-func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, _ *tokenState, minted personalTokenMint) mintEvent {
+func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, st *tokenState, minted personalTokenMint) mintEvent {
 	now := k.r.Clock.Now()
 	tok := minted.token
 	previous := pt.Status.TokenID
@@ -88,8 +90,10 @@ func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, _ *tokenSta
 		}
 		revokeBy := metav1.NewTime(now.Add(max(overlap, consumerPolicyOf(pt.Spec.Consumers).maxOverlap)))
 		pt.Status.PreviousTokens = append(pt.Status.PreviousTokens, tokensv1alpha1.PreviousToken{
-			ID: previous, RevokeAt: metav1.NewTime(now.Add(overlap)), RevokeBy: &revokeBy, UserID: pt.Status.UserID})
+			ID: previous, RevokeAt: metav1.NewTime(now.Add(overlap)), RevokeBy: &revokeBy, UserID: pt.Status.UserID,
+			Endpoint: pt.Status.Endpoint})
 	}
+	pt.Status.Endpoint = mintedAt(pt, st)
 	issuedAt := tok.Created
 	if issuedAt.IsZero() {
 		issuedAt = now
@@ -112,4 +116,16 @@ func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, _ *tokenSta
 		event.note = fmt.Sprintf("token %d replaced token %d in Secret %q", tok.ID, previous, pt.Spec.Secret.Name)
 	}
 	return event
+}
+
+// mintedAt is where the token being committed was minted: where its intent says,
+// else where the issuer mints now.
+func mintedAt(pt *tokensv1alpha1.PersonalToken, st *tokenState) *tokensv1alpha1.AWXEndpoint {
+	if p := pt.Status.PendingMint; p != nil && p.Endpoint != nil {
+		return p.Endpoint
+	}
+	if endpoint, known := endpointOf(st.issuer); known {
+		return &endpoint
+	}
+	return nil
 }

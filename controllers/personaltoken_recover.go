@@ -26,11 +26,11 @@ func (k *personalTokenKind) recoverMint(ctx context.Context, pt *tokensv1alpha1.
 	if err := ensureCurrent(ctx, k.r.APIReader, pt); err != nil {
 		return nil, err
 	}
-	session, err := k.remote(ctx, pt, st)
+	pending := pt.Status.PendingMint
+	session, err := k.remoteAt(ctx, pt, st, pending.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	pending := pt.Status.PendingMint
 	if pending.UserID != 0 && pending.UserID != session.me.ID {
 		return nil, reconcile.Stall(tokensv1alpha1.UserMismatchReason, fmt.Errorf(
 			"an interrupted mint may have left a token of AWX user id %d, but credentials Secret %q are for %q (id %d): restore that user's credentials so it can be found",

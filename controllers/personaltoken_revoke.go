@@ -43,7 +43,7 @@ func (k *personalTokenKind) revokeReplacedDue(ctx context.Context, pt *tokensv1a
 			next = reconcile.LowestRequeue(next, wait)
 			continue
 		}
-		if err := k.revoke(ctx, pt, st, prev.ID, prev.UserID); err != nil {
+		if err := k.revoke(ctx, pt, st, prev.ID, prev.UserID, prev.Endpoint); err != nil {
 			return 0, err
 		}
 		if waitsForConsumers {
@@ -53,11 +53,12 @@ func (k *personalTokenKind) revokeReplacedDue(ctx context.Context, pt *tokensv1a
 	return next, nil
 }
 
-// revoke deletes one token at AWX and forgets it. owner is the AWX user the token
-// belongs to (0: unknown). AWX answers 404 for another user's token, so only the
-// owner's credentials can tell a revoked token from a hidden one.
-func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, id, owner int64) error {
-	session, err := k.remote(ctx, pt, st)
+// revoke deletes one token at the endpoint that minted it and forgets it. owner is
+// the AWX user the token belongs to (0: unknown). AWX answers 404 for another
+// user's token, so only the owner's credentials can tell a revoked token from a
+// hidden one.
+func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, id, owner int64, endpoint *tokensv1alpha1.AWXEndpoint) error {
+	session, err := k.remoteAt(ctx, pt, st, endpoint)
 	if err != nil {
 		return err
 	}

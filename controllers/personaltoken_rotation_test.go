@@ -128,7 +128,7 @@ func Test_personalTokenRotationChain(t *testing.T) {
 			if now.IsZero() {
 				now = issued.Add(time.Minute)
 			}
-			d, hit := rotation.PersonalToken.Evaluate((&personalTokenKind{}).rotationInput(pt, secret, now, maxAge))
+			d, hit := rotation.PersonalToken.Evaluate((&personalTokenKind{}).rotationInput(pt, &tokenState{secret: secret, maxAge: maxAge}, now))
 			expectDecision(t, d, hit, tt.wantReason, tt.wantMessage)
 		})
 	}

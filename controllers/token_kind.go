@@ -33,7 +33,7 @@ type tokenKind[T tokenObject, M any] interface {
 	// than its issuer's policy allows; the message names the field.
 	checkPolicy(obj T, issuer resolvedIssuer) error
 	// rotationInput gathers what the rotation chain looks at.
-	rotationInput(obj T, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input
+	rotationInput(obj T, st *tokenState, now time.Time) rotation.Input
 	// rotationChain is the kind's ordered list of triggers.
 	rotationChain() rotation.Chain
 	// mint makes a new token at the remote system, or signs one.

@@ -194,7 +194,7 @@ func (l lifecycle[T, M]) mintInterrupted(obj T) bool {
 // else updates the current one in place where the kind can. Sets Issuing while a
 // mint is under way; removes it when none is due.
 func (l lifecycle[T, M]) reconcileToken(ctx context.Context, obj T, st *tokenState) error {
-	in := l.kind.rotationInput(obj, st.secret, l.Clock.Now(), st.maxAge)
+	in := l.kind.rotationInput(obj, st, l.Clock.Now())
 	if why, hit := l.kind.rotationChain().Evaluate(in); hit {
 		return l.mint(ctx, obj, st, why)
 	}

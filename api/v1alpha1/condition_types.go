@@ -90,6 +90,9 @@ const (
 	SecretMissingReason = "SecretMissing"
 	// SecretMismatchReason: the Secret no longer holds the current token.
 	SecretMismatchReason = "SecretMismatch"
+	// IssuerChangedReason: the issuer's URL or API changed since the token was
+	// minted: a new one is minted there, and the old one revoked where it was minted.
+	IssuerChangedReason = "IssuerChanged"
 	// UserChangedReason: spec.user names another user than the token's owner.
 	UserChangedReason = "UserChanged"
 	// ManuallyTriggeredReason: the tokenoperator.io/rotate annotation changed.

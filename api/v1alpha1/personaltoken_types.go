@@ -111,6 +111,18 @@ type PersonalTokenSpec struct {
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }
 
+// AWXEndpoint is where an AWX token was minted, and so the only place it can be
+// found and revoked.
+type AWXEndpoint struct {
+	// url is the issuer's spec.awx.url when the token was minted.
+	// +required
+	URL string `json:"url"`
+
+	// api is the API it was minted through: Controller or Gateway.
+	// +required
+	API AWXAPI `json:"api"`
+}
+
 // PendingMint records a mint in flight, written before the remote call so that a
 // crash can be recovered without leaving an orphan token.
 type PendingMint struct {
@@ -130,6 +142,10 @@ type PendingMint struct {
 	// secretName is the Secret the token is written to.
 	// +optional
 	SecretName string `json:"secretName,omitempty"`
+
+	// endpoint is where the token is being minted.
+	// +optional
+	Endpoint *AWXEndpoint `json:"endpoint,omitempty"`
 
 	// rotateAt is the tokenoperator.io/rotate annotation's value when the mint was
 	// decided: a value set while the mint was interrupted asks for another token.
@@ -157,6 +173,10 @@ type PreviousToken struct {
 	// can revoke it.
 	// +optional
 	UserID int64 `json:"userId,omitempty"`
+
+	// endpoint is where the token was minted: it is revoked there, and nowhere else.
+	// +optional
+	Endpoint *AWXEndpoint `json:"endpoint,omitempty"`
 }
 
 // PersonalTokenStatus is the observed state of a PersonalToken. It never holds a
@@ -167,6 +187,10 @@ type PersonalTokenStatus struct {
 	// tokenId is the id of the current token at AWX.
 	// +optional
 	TokenID int64 `json:"tokenId,omitempty"`
+
+	// endpoint is where the current token was minted.
+	// +optional
+	Endpoint *AWXEndpoint `json:"endpoint,omitempty"`
 
 	// userId is the AWX id of the user the token belongs to.
 	// +optional

@@ -42,6 +42,10 @@ type Input struct {
 	// current token. PersonalToken only.
 	WantUser, HeldUser string
 
+	// MintedAt is where the current token was minted ("<api> API at <url>"),
+	// IssuerAt where the issuer mints now; empty when unknown. PersonalToken only.
+	MintedAt, IssuerAt string
+
 	// RightsDiffer names the spec field whose rights differ from those of the
 	// token the Secret holds; empty when they match. DeviceAccessToken only.
 	RightsDiffer string
@@ -79,7 +83,7 @@ func (c Chain) Evaluate(in Input) (Decision, bool) {
 }
 
 // PersonalToken is the chain of an AWX personal access token.
-var PersonalToken = Chain{DoesNotExist, SecretMissing, SecretMismatch, UserChanged, RotateRequested, Expired, RenewalDue}
+var PersonalToken = Chain{DoesNotExist, SecretMissing, SecretMismatch, IssuerChanged, UserChanged, RotateRequested, Expired, RenewalDue}
 
 // DeviceAccessToken is the chain of a DeviceHive token pair. A change of rights
 // or lifetimes replaces the pair at once: DeviceHive cannot change a pair.

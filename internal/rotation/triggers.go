@@ -28,6 +28,14 @@ func SecretMismatch(in Input) (Decision, bool) {
 		fmt.Sprintf("Secret %q no longer holds %s (changed by hand?)", in.SecretName, in.Subject)}, !in.SecretHolds
 }
 
+// IssuerChanged hits when the issuer now mints elsewhere (another URL, or another
+// API of the same server) than where the current token was minted.
+func IssuerChanged(in Input) (Decision, bool) {
+	return Decision{tokensv1alpha1.IssuerChangedReason,
+			fmt.Sprintf("%s was minted by the %s, but the issuer now mints with the %s", in.Subject, in.MintedAt, in.IssuerAt)},
+		in.MintedAt != "" && in.IssuerAt != "" && in.MintedAt != in.IssuerAt
+}
+
 // UserChanged hits when the spec names another user than the current token's
 // owner.
 func UserChanged(in Input) (Decision, bool) {

@@ -16,6 +16,7 @@ func Test_triggers(t *testing.T) {
 		SecretName: "s", HeldIn: "s", SecretFound: true, SecretHolds: true,
 		ExpiresAt: now.Add(time.Hour), RenewalTime: now.Add(time.Minute),
 		WantUser: "bot", HeldUser: "bot",
+		MintedAt: "Controller API at https://awx.example", IssuerAt: "Controller API at https://awx.example",
 		HeldLifetimes: Lifetimes{time.Hour, 2 * time.Hour}, WantLifetimes: Lifetimes{time.Hour, 2 * time.Hour},
 	}
 	tests := []struct {
@@ -32,6 +33,11 @@ func Test_triggers(t *testing.T) {
 		{"SecretMissing: renamed", SecretMissing, func(in *Input) { in.SecretFound, in.SecretName = false, "t" }, tokensv1alpha1.SecretMissingReason, `spec.secret.name changed from "s" to "t"`},
 		{"SecretMismatch: holds", SecretMismatch, nil, "", ""},
 		{"SecretMismatch: edited", SecretMismatch, func(in *Input) { in.SecretHolds = false }, tokensv1alpha1.SecretMismatchReason, `Secret "s" no longer holds token 7`},
+		{"IssuerChanged: same place", IssuerChanged, nil, "", ""},
+		{"IssuerChanged: minted before endpoints were recorded", IssuerChanged, func(in *Input) { in.MintedAt = "" }, "", ""},
+		{"IssuerChanged: API not detected yet", IssuerChanged, func(in *Input) { in.IssuerAt = "" }, "", ""},
+		{"IssuerChanged: moved", IssuerChanged, func(in *Input) { in.IssuerAt = "Gateway API at https://aap.example" },
+			tokensv1alpha1.IssuerChangedReason, "token 7 was minted by the Controller API at https://awx.example, but the issuer now mints with the Gateway API at https://aap.example"},
 		{"UserChanged: same user", UserChanged, nil, "", ""},
 		{"UserChanged: any user", UserChanged, func(in *Input) { in.WantUser = "" }, "", ""},
 		{"UserChanged: another user", UserChanged, func(in *Input) { in.WantUser = "deploy" }, tokensv1alpha1.UserChangedReason, `spec.user is "deploy" but token 7 belongs to "bot"`},

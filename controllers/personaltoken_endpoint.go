@@ -1,0 +1,60 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx"
+	"github.com/tokenoperator/token-operator/internal/reconcile"
+)
+
+// An AWX token id means something only at the server, and through the API, that
+// minted it: the same id at another server can be someone else's token. So each
+// token records its endpoint, a change of the issuer's URL or API mints a new
+// token there (IssuerChanged), and an old token is revoked, recovered or
+// swept only through the endpoint that minted it.
+
+// endpointOf is where issuer mints now; false while the API it serves has not
+// been detected (the issuer has not been checked yet).
+func endpointOf(issuer resolvedIssuer) (tokensv1alpha1.AWXEndpoint, bool) {
+	api := issuer.awxAPI()
+	return tokensv1alpha1.AWXEndpoint{URL: issuer.spec.AWX.URL, API: api}, api != tokensv1alpha1.AWXAPIAuto
+}
+
+// describeEndpoint names an endpoint in messages: "Controller API at https://awx.example.com".
+func describeEndpoint(e tokensv1alpha1.AWXEndpoint) string {
+	return fmt.Sprintf("%s API at %s", e.API, e.URL)
+}
+
+// remoteAt returns a session at endpoint: this reconcile's own session when the
+// issuer mints there now (or endpoint is unknown: a token from before endpoints
+// were recorded), else one opened there with the issuer's TLS settings and the
+// PersonalToken's credentials.
+func (k *personalTokenKind) remoteAt(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, endpoint *tokensv1alpha1.AWXEndpoint) (*remoteSession, error) {
+	if current, _ := endpointOf(st.issuer); endpoint == nil || *endpoint == current {
+		return k.remote(ctx, pt, st)
+	}
+	if s, ok := k.elsewhere[*endpoint]; ok {
+		return s, nil
+	}
+	creds, err := k.credentials(ctx, pt)
+	if err != nil {
+		return nil, err
+	}
+	spec := st.issuer.spec.AWX
+	api, err := awx.New(awx.Config{URL: endpoint.URL, API: awx.API(endpoint.API), CABundle: spec.CABundle,
+		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout}, creds)
+	if err != nil {
+		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("the %s that minted a token: %w", describeEndpoint(*endpoint), err))
+	}
+	me, err := api.Me(ctx)
+	if err != nil {
+		return nil, awxError(pt, fmt.Sprintf("failed to reach the %s, which minted a token that must be revoked there", describeEndpoint(*endpoint)), err)
+	}
+	if k.elsewhere == nil {
+		k.elsewhere = map[tokensv1alpha1.AWXEndpoint]*remoteSession{}
+	}
+	k.elsewhere[*endpoint] = &remoteSession{api: api, me: me}
+	return k.elsewhere[*endpoint], nil
+}
