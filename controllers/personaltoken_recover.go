@@ -40,7 +40,8 @@ func (k *personalTokenKind) recoverMint(ctx context.Context, pt *tokensv1alpha1.
 	if target == "" {
 		target = pt.Spec.Secret.Name
 	}
-	tokens, err := session.api.ListTokens(ctx, awx.ListOptions{UserID: session.me.ID, DescriptionContains: pending.Marker})
+	tokens, err := session.api.ListTokens(ctx, awx.ListOptions{UserID: session.me.ID, DescriptionContains: pending.Marker,
+		Keep: func(t awx.Token) bool { return t.UserID == session.me.ID && markerOf(t.Description) == pending.Marker }})
 	if err != nil {
 		return nil, awxError(pt, "failed to look for the token of an interrupted mint", err)
 	}

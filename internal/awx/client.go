@@ -39,8 +39,8 @@ const (
 	defaultTimeout = 30 * time.Second
 	userAgent      = "token-operator"
 	// maxReplyBytes bounds what is read from one reply; a 200-token page is
-	// a few hundred kilobytes.
-	maxReplyBytes = 32 << 20
+	// a few hundred kilobytes, so a server sending more is broken or hostile.
+	maxReplyBytes = 4 << 20
 )
 
 // Config says where AWX is and how to reach it.

@@ -13,7 +13,9 @@ import (
 const listPageSize = 200
 
 // maxListPages stops a list whose next links never end (200 tokens a page).
-const maxListPages = 10000
+// With maxReplyBytes it bounds what one listing reads (200 MiB) and takes
+// (10,000 tokens): filtered by user and marker, a real listing is one page.
+const maxListPages = 50
 
 // User is the AWX user behind the credentials.
 type User struct {
@@ -63,6 +65,9 @@ type ListOptions struct {
 	DescriptionContains string
 	// OrderBy is e.g. "-created" or "id".
 	OrderBy string
+	// Keep, when set, keeps only the tokens it accepts, as each page arrives: a
+	// server that ignores the filters cannot fill the caller's memory.
+	Keep func(Token) bool
 }
 
 // Me returns the user behind the credentials. It asks once per Client.
@@ -231,7 +236,9 @@ func (c *Client) ListTokens(ctx context.Context, opts ListOptions) ([]Token, err
 			if err != nil {
 				return nil, &RequestError{Method: http.MethodGet, Path: c.base.Path + path, Err: err}
 			}
-			out = append(out, tok)
+			if opts.Keep == nil || opts.Keep(tok) {
+				out = append(out, tok)
+			}
 		}
 		if reply.Next == nil || *reply.Next == "" {
 			return out, nil
