@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -236,6 +237,19 @@ func TestPersonalTokenReconciler_OtherUsersCredentialsNeverDropAToken(t *testing
 	ready := meta.FindStatusCondition(got.Status.Conditions, tokensv1alpha1.ReadyCondition)
 	g.Expect(ready.Reason).To(Equal(tokensv1alpha1.UserMismatchReason))
 	g.Expect(ready.Message).To(ContainSubstring("restore that user's credentials"))
+
+	// The user gives up on ci-bot's token: it is forgotten, and said to stay alive.
+	abandon := e.get(pt)
+	abandon.Annotations[tokensv1alpha1.AbandonPreviousTokensAnnotation] = "true"
+	g.Expect(k8sClient.Update(ctx, abandon)).To(Succeed())
+	events := &eventLog{}
+	_, err = e.reconcile(&PersonalTokenReconciler{TokenDeps: e.deps(k8sClient, k8sClient, events)}, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.get(pt).Status.PreviousTokens).To(BeEmpty())
+	expectReady(g, e.get(pt), "Succeeded", "someone-else")
+	g.Expect(events.with(tokensv1alpha1.AbandonedReason)).To(ConsistOf(And(HavePrefix(corev1.EventTypeWarning),
+		ContainSubstring(fmt.Sprintf("token %d", first)))))
+	g.Expect(e.awx.LiveTokens(awxUser)).To(ConsistOf(HaveField("ID", first)), "abandoned, not revoked")
 }
 
 // A policy refusal stops minting, not revocation: a replaced token is revoked

@@ -63,9 +63,13 @@ func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.Perso
 		return err
 	}
 	if owner != 0 && session.me.ID != owner {
+		if pt.Annotations[tokensv1alpha1.AbandonPreviousTokensAnnotation] == "true" {
+			k.abandon(pt, id, owner)
+			return nil
+		}
 		return reconcile.Stall(tokensv1alpha1.UserMismatchReason, fmt.Errorf(
-			"token %d belongs to AWX user id %d but credentials Secret %q are for %q (id %d): restore that user's credentials so it can be revoked",
-			id, owner, pt.Spec.CredentialsSecretRef.Name, session.me.Username, session.me.ID))
+			"token %d belongs to AWX user id %d but credentials Secret %q are for %q (id %d): restore that user's credentials so it can be revoked, or annotate %s=true to leave it alive",
+			id, owner, pt.Spec.CredentialsSecretRef.Name, session.me.Username, session.me.ID, tokensv1alpha1.AbandonPreviousTokensAnnotation))
 	}
 	if err := session.api.DeleteToken(ctx, id); err != nil && !awx.IsGone(err) {
 		return awxError(pt, fmt.Sprintf("failed to revoke token %d", id), err)
@@ -91,4 +95,14 @@ func (k *personalTokenKind) warnRevokedBeforeRollout(pt *tokensv1alpha1.Personal
 	}
 	k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.ConsumersNotReadyReason, "Revoke",
 		"revoked token %d at its revokeBy although %s had not loaded Secret %q: check why they do not roll out", id, holders, pt.Spec.Secret.Name)
+}
+
+// abandon forgets a replaced token the credentials cannot revoke, as the user
+// asked: it stays alive at AWX, which a Warning event says, with its id, for an
+// AWX administrator to revoke.
+func (k *personalTokenKind) abandon(pt *tokensv1alpha1.PersonalToken, id, owner int64) {
+	pt.Status.PreviousTokens = slices.DeleteFunc(pt.Status.PreviousTokens, func(p tokensv1alpha1.PreviousToken) bool { return p.ID == id })
+	k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.AbandonedReason, "Revoke",
+		"abandoned token %d of AWX user id %d as %s asks: it stays alive at AWX until an administrator revokes it",
+		id, owner, tokensv1alpha1.AbandonPreviousTokensAnnotation)
 }

@@ -124,6 +124,9 @@ const (
 	// RestartedReason: the event on a workload the operator restarted, naming the
 	// Secret and the token.
 	RestartedReason = "Restarted"
+	// AbandonedReason (Warning): a replaced token was left alive at AWX, as the
+	// tokenoperator.io/abandon-previous-tokens annotation asked.
+	AbandonedReason = "Abandoned"
 	// OrphanRevokedReason: a token minted by an interrupted attempt was found and revoked.
 	OrphanRevokedReason = "OrphanRevoked"
 )

@@ -191,6 +191,12 @@ const (
 	// deletion finish without revoking, when revoking cannot succeed (the
 	// credentials are gone, say). The remote tokens are then left alive.
 	ReleaseFinalizerAnnotation = "tokenoperator.io/release-finalizer"
+
+	// AbandonPreviousTokensAnnotation, set to "true" on a PersonalToken whose
+	// credentials now belong to another AWX user, lets it forget the replaced
+	// tokens of the previous user, which these credentials cannot revoke. They stay
+	// alive at AWX; a Warning event lists them.
+	AbandonPreviousTokensAnnotation = "tokenoperator.io/abandon-previous-tokens"
 )
 
 // Annotations the operator writes on the Secrets it owns.
