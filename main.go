@@ -27,6 +27,8 @@ func main() {
 	flag.IntVar(&o.Concurrency, "concurrency", 4, "Tokens of each kind reconciled at once.")
 	flag.DurationVar(&o.RemoteTimeout, "remote-timeout", operator.DefaultRemoteTimeout, "Timeout of each call to a remote token API.")
 	flag.StringVar(&o.OperatorNamespace, "operator-namespace", operator.OperatorNamespaceFromEnv(), "Namespace of the Secrets that ClusterTokenIssuers name.")
+	flag.IntVar(&o.RemoteCallsPerIssuer, "remote-calls-per-issuer", controllers.DefaultRemoteCallsPerIssuer,
+		"Reconciles that may talk to one issuer's remote system at once, so that a slow or hanging issuer cannot hold every worker.")
 	flag.DurationVar(&o.IssuerCheckInterval, "issuer-check-interval", controllers.DefaultIssuerCheckInterval, "How often a healthy TokenIssuer or ClusterTokenIssuer is checked again (configuration, Secrets, remote system).")
 	flag.DurationVar(&o.Consumers.RestartWindow, "consumer-restart-window", controllers.DefaultConsumerSettings.RestartWindow,
 		"How long after a token's Secret changes its consumers are restarted, so that a workload reading several Secrets that change together rolls out once.")

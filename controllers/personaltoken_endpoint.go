@@ -38,6 +38,9 @@ func (k *personalTokenKind) remoteAt(ctx context.Context, pt *tokensv1alpha1.Per
 	if s, ok := k.elsewhere[*endpoint]; ok {
 		return s, nil
 	}
+	if err := k.r.Budget.take(st.issuer, st); err != nil {
+		return nil, err
+	}
 	creds, err := k.credentials(ctx, pt)
 	if err != nil {
 		return nil, err

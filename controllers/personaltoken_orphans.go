@@ -62,7 +62,9 @@ func (k *personalTokenKind) sweepOrphans(ctx context.Context, pt *tokensv1alpha1
 	}
 	prefix := markerPrefixOf(pt)
 	tokens, err := session.api.ListTokens(ctx, awx.ListOptions{UserID: session.me.ID, DescriptionContains: prefix,
-		Keep: func(t awx.Token) bool { return t.UserID == session.me.ID && strings.HasPrefix(markerOf(t.Description), prefix) }})
+		Keep: func(t awx.Token) bool {
+			return t.UserID == session.me.ID && strings.HasPrefix(markerOf(t.Description), prefix)
+		}})
 	if err != nil {
 		return 0, awxError(pt, "failed to look for orphan tokens", err)
 	}

@@ -41,6 +41,9 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 			return nil, err
 		}
 	}
+	if err := k.r.Budget.take(st.issuer, st); err != nil {
+		return nil, err
+	}
 	creds, err := k.credentials(ctx, pt)
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func (e *tokenEnv) passiveClock() clock.PassiveClock {
 // the env's clock.
 func (e *tokenEnv) deps(c client.Client, reader client.Reader, recorder events.EventRecorder) TokenDeps {
 	return TokenDeps{Client: c, APIReader: reader, Recorder: recorder, Clock: e.passiveClock(), RemoteTimeout: 5 * time.Second,
-		Consumers: DefaultConsumerSettings}
+		Consumers: DefaultConsumerSettings, Budget: NewRemoteBudget(DefaultRemoteCallsPerIssuer)}
 }
 
 // managerDeps are the dependencies of a reconciler run by mgr, as the operator wires them.

@@ -127,6 +127,8 @@ type tokenState struct {
 	deferredErr error
 	nextRevoke  time.Duration // until the next replaced token is due for revocation
 	revokeTried bool          // the revocation step ran in this reconcile
+	budgetHeld  bool          // this reconcile holds room with its issuer (RemoteBudget)
+	release     []func()      // run when the reconcile ends
 	ready       string        // the Ready message on success
 	requeue     time.Duration // when to look again on success
 }

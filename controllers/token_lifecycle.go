@@ -34,6 +34,8 @@ type TokenDeps struct {
 	// Consumers say how the workloads reading a token's Secret are brought to
 	// its new content.
 	Consumers ConsumerSettings
+	// Budget bounds the reconciles talking to one issuer at once; nil: no bound.
+	Budget *RemoteBudget
 }
 
 // lifecycle drives one token of any kind through its life, one reconcile at a
@@ -66,6 +68,9 @@ func (l lifecycle[T, M]) reconcile(ctx context.Context, req ctrl.Request) (resul
 	defer func() {
 		result, retErr = finishReconcile(ctx, obj, st.patcher, l.Recorder, l.Clock,
 			outcome{err: retErr, ready: st.ready, requeue: st.requeue})
+		for _, release := range st.release {
+			release()
+		}
 	}()
 
 	if !obj.GetDeletionTimestamp().IsZero() {

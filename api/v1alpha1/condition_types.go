@@ -62,6 +62,9 @@ const (
 	RevocationBlockedReason = "RevocationBlocked"
 	// IssuerNotReadyReason: the token's issuer has not passed its last check.
 	IssuerNotReadyReason = "IssuerNotReady"
+	// IssuerBusyReason: the issuer already has as many calls in flight as the
+	// operator allows one issuer (--remote-calls-per-issuer); the token waits its turn.
+	IssuerBusyReason = "IssuerBusy"
 	// RecoveringMintReason: an interrupted mint's token may still be committed by
 	// the remote system; the operator looks again once it cannot be any more.
 	RecoveringMintReason = "RecoveringMint"

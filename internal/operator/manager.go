@@ -39,10 +39,12 @@ type Options struct {
 	OperatorNamespace string
 	// IssuerCheckInterval is how often a healthy issuer is checked again.
 	IssuerCheckInterval time.Duration
+	// RemoteCallsPerIssuer bounds the reconciles talking to one issuer at once.
+	RemoteCallsPerIssuer int
 	// Consumers say how the workloads reading a token's Secret are brought to
 	// its new content.
 	Consumers controllers.ConsumerSettings
-	// (A zero RemoteTimeout, IssuerCheckInterval, VolumeRefreshDelay or PollInterval takes the
+	// (A zero RemoteTimeout, RemoteCallsPerIssuer, IssuerCheckInterval, VolumeRefreshDelay or PollInterval takes the
 	// default: none of them can be zero. An empty LeaderElectionNamespace is
 	// OperatorNamespace.)
 	// Logger, when set, is the manager's and its controllers' logger instead of
@@ -98,10 +100,11 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	budget := controllers.NewRemoteBudget(o.RemoteCallsPerIssuer)
 	deps := func(controller string) controllers.TokenDeps {
 		return controllers.TokenDeps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 			Recorder: mgr.GetEventRecorder(controller), Clock: clock.RealClock{}, RemoteTimeout: o.RemoteTimeout,
-			Consumers: o.Consumers}
+			Consumers: o.Consumers, Budget: budget}
 	}
 	if err := (&controllers.PersonalTokenReconciler{TokenDeps: deps(controllers.PersonalTokenControllerName)}).
 		SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
@@ -134,6 +137,9 @@ func withDefaults(o Options) Options {
 	if o.RemoteTimeout <= 0 {
 		// Recovery waits twice this long for a create to commit: it cannot be zero.
 		o.RemoteTimeout = DefaultRemoteTimeout
+	}
+	if o.RemoteCallsPerIssuer <= 0 {
+		o.RemoteCallsPerIssuer = controllers.DefaultRemoteCallsPerIssuer
 	}
 	if o.IssuerCheckInterval <= 0 {
 		o.IssuerCheckInterval = controllers.DefaultIssuerCheckInterval
