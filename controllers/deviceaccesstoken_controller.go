@@ -26,6 +26,9 @@ type DeviceAccessTokenReconciler struct {
 	// OperatorNamespace holds the Secrets that ClusterTokenIssuers name; a
 	// TokenIssuer's Secrets live in its own namespace.
 	OperatorNamespace string
+	// credentials caches the metadata of the issuers' Secrets (see
+	// NewCredentialsCache): a changed signing key is seen without a read.
+	credentials cache.Cache
 }
 
 // Reconcile runs the token lifecycle (token_lifecycle.go) for a DeviceAccessToken.
@@ -36,6 +39,7 @@ func (r *DeviceAccessTokenReconciler) Reconcile(ctx context.Context, req ctrl.Re
 // SetupWithManager registers the controller (see tokenController); the
 // credentials Secrets it watches are those its issuers name.
 func (r *DeviceAccessTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int, credentials cache.Cache) error {
+	r.credentials = credentials
 	return tokenController{DeviceAccessTokenControllerName, &tokensv1alpha1.DeviceAccessToken{}, &tokensv1alpha1.DeviceAccessTokenList{},
 		credentialsSource(credentials, r.tokensUsingIssuerSecret), concurrency}.setup(mgr, r)
 }

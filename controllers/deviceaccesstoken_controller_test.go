@@ -658,3 +658,32 @@ func TestDeviceAccessTokenReconciler_StaleCacheNeverMints(t *testing.T) {
 	g.Expect(e.secret("stale-dh").Annotations[tokensv1alpha1.TokenHashAnnotation]).To(Equal(held), "no pair minted from the stale spec")
 	g.Expect(e.get(dat).Status.Revision).To(Equal(int64(1)))
 }
+
+// A pair signed with a key the issuer no longer has would be refused by
+// DeviceHive: a new signing key mints a new pair at once.
+func TestDeviceAccessTokenReconciler_ANewSigningKeyMintsANewPairAtOnce(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	e.startManager()
+	dat := e.waitReady(e.deviceAccessToken("rekeyed", dhOfflineIssuer, nil))
+	g.Expect(dat.Status.MintedBy).NotTo(BeNil())
+	g.Expect(dat.Status.MintedBy.Mode).To(Equal(tokensv1alpha1.DeviceHiveModeOffline))
+	firstKey := dat.Status.MintedBy.SigningKeyVersion
+
+	key := &corev1.Secret{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: dhSigningSecret}, key)).To(Succeed())
+	const newKey = "bmV3IHRva2VuLW9wZXJhdG9yIHRlc3QgSldUIHNlY3JldCBmb3IgRGV2aWNlSGl2ZQ=="
+	rememberDeviceHiveValues(newKey)
+	key.Data = map[string][]byte{"secret": []byte(newKey)}
+	g.Expect(k8sClient.Update(ctx, key)).To(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		got := e.get(dat)
+		g.Expect(got.Status.Revision).To(Equal(int64(2)))
+		g.Expect(got.Status.MintedBy.SigningKeyVersion).NotTo(Equal(firstKey))
+	}).WithTimeout(testenv.Wait).WithPolling(50 * time.Millisecond).Should(Succeed())
+	signer, err := devicehive.NewSigner(newKey)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = signer.Parse(string(e.secret("rekeyed-dh").Data[deviceAccessTokenKey]))
+	g.Expect(err).NotTo(HaveOccurred(), "signed with the new key")
+}

@@ -1,10 +1,13 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/rotation"
@@ -38,6 +41,7 @@ func (k *deviceAccessTokenKind) rotationInput(dat *tokensv1alpha1.DeviceAccessTo
 	if pair != nil {
 		in.RightsDiffer = deviceAccessTokenRights(dat).Mismatch(pair.claims)
 	}
+	in.MintedAt, in.IssuerAt = k.minters(dat, st)
 	in.HeldLifetimes = rotation.Lifetimes{Access: s.ExpiresAt.Sub(s.IssuedAt.Time), Refresh: s.RefreshTokenExpiresAt.Sub(s.IssuedAt.Time)}
 	in.WantLifetimes = rotation.Lifetimes{
 		Access:  wholeSeconds(dat.Spec.AccessTokenLifetime.Duration),
@@ -70,3 +74,50 @@ func (k *deviceAccessTokenKind) issuerBlock() string { return issuerBlockDeviceH
 // wholeSeconds is a lifetime as a pair is minted with it: status times hold whole
 // seconds, so a pair is issued on a second and expires on one.
 func wholeSeconds(d time.Duration) time.Duration { return d.Truncate(time.Second) }
+
+// minters describes how the current pair was minted and how the issuer mints
+// now, for the IssuerChanged trigger; both empty when either is unknown. A
+// signing key counts as unchanged when its Secret is not in the credentials
+// cache (before the operator has read it, or in a test without a cache).
+func (k *deviceAccessTokenKind) minters(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState) (minted, now string) {
+	held := dat.Status.MintedBy
+	if held == nil || st.issuer.spec.DeviceHive == nil {
+		return "", ""
+	}
+	current := tokensv1alpha1.DeviceHiveMinter{URL: st.issuer.spec.DeviceHive.URL, Mode: st.issuer.spec.DeviceHive.Mode}
+	if current.Mode == tokensv1alpha1.DeviceHiveModeOffline {
+		current.SigningKeyVersion = held.SigningKeyVersion
+		if version, known := k.signingKeyVersion(dat, st); known {
+			current.SigningKeyVersion = version
+		}
+	}
+	return describeMinter(*held), describeMinter(current)
+}
+
+// signingKeyVersion is the resourceVersion of the issuer's signing key Secret,
+// as the credentials cache holds it.
+func (k *deviceAccessTokenKind) signingKeyVersion(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState) (string, bool) {
+	ref := st.issuer.spec.DeviceHive.SigningKeySecretRef
+	if k.r.credentials == nil || ref == nil {
+		return "", false
+	}
+	namespace := dat.Namespace
+	if st.issuer.ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind {
+		namespace = k.r.OperatorNamespace
+	}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	// A read of the cache the credentials watch has started: it does not wait.
+	if err := k.r.credentials.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: ref.Name}, meta); err != nil {
+		return "", false
+	}
+	return meta.ResourceVersion, true
+}
+
+// describeMinter names how a pair is minted in messages.
+func describeMinter(m tokensv1alpha1.DeviceHiveMinter) string {
+	if m.Mode == tokensv1alpha1.DeviceHiveModeOffline {
+		return fmt.Sprintf("Offline signer at %s (signing key Secret version %s)", m.URL, m.SigningKeyVersion)
+	}
+	return fmt.Sprintf("DeviceHive API at %s", m.URL)
+}

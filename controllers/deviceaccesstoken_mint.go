@@ -16,6 +16,8 @@ import (
 type deviceTokenPair struct {
 	devicehive.TokenPair
 	issuedAt time.Time
+	// keyVersion is the signing key Secret's resourceVersion, for an Offline pair.
+	keyVersion string
 }
 
 // mint signs the pair offline, or mints it with /token/create, with the rights
@@ -26,14 +28,15 @@ func (k *deviceAccessTokenKind) mint(ctx context.Context, dat *tokensv1alpha1.De
 	accessExpires := issuedAt.Add(wholeSeconds(dat.Spec.AccessTokenLifetime.Duration))
 	refreshExpires := issuedAt.Add(wholeSeconds(dat.Spec.RefreshTokenLifetime.Duration))
 	var pair devicehive.TokenPair
+	var keyVersion string
 	var err error
 	switch st.issuer.spec.DeviceHive.Mode {
 	case tokensv1alpha1.DeviceHiveModeOffline:
-		pair, err = k.signOffline(ctx, dat, st, accessExpires, refreshExpires)
+		pair, keyVersion, err = k.signOffline(ctx, dat, st, accessExpires, refreshExpires)
 	default:
 		pair, err = k.createRemote(ctx, dat, st, accessExpires, refreshExpires)
 	}
-	return deviceTokenPair{TokenPair: pair, issuedAt: issuedAt}, err
+	return deviceTokenPair{TokenPair: pair, issuedAt: issuedAt, keyVersion: keyVersion}, err
 }
 
 func (k *deviceAccessTokenKind) secretFor(dat *tokensv1alpha1.DeviceAccessToken, _ *tokenState, minted deviceTokenPair) *corev1.Secret {
@@ -50,6 +53,7 @@ func (k *deviceAccessTokenKind) commit(dat *tokensv1alpha1.DeviceAccessToken, st
 	dat.Status.RefreshTokenExpiresAt = &metav1.Time{Time: minted.RefreshExpiresAt}
 	revision := previous.Revision + 1
 	mode := st.issuer.spec.DeviceHive.Mode
+	dat.Status.MintedBy = &tokensv1alpha1.DeviceHiveMinter{URL: st.issuer.spec.DeviceHive.URL, Mode: mode, SigningKeyVersion: minted.keyVersion}
 	event := mintEvent{subject: fmt.Sprintf("pair %d", revision)}
 	if previous.Revision == 0 || previous.ExpiresAt == nil || previous.RefreshTokenExpiresAt == nil {
 		event.first = true
@@ -64,16 +68,17 @@ func (k *deviceAccessTokenKind) commit(dat *tokensv1alpha1.DeviceAccessToken, st
 }
 
 // signOffline signs the pair with the issuer's JWT secret: no remote call at all.
-func (k *deviceAccessTokenKind) signOffline(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, accessExpires, refreshExpires time.Time) (devicehive.TokenPair, error) {
-	signer, secretName, err := k.issuer(dat, st).signer(ctx)
+// It returns the signing key Secret's resourceVersion with the pair.
+func (k *deviceAccessTokenKind) signOffline(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, accessExpires, refreshExpires time.Time) (devicehive.TokenPair, string, error) {
+	signer, secretName, version, err := k.issuer(dat, st).signer(ctx)
 	if err != nil {
-		return devicehive.TokenPair{}, err
+		return devicehive.TokenPair{}, "", err
 	}
 	pair, err := signer.Mint(deviceAccessTokenRights(dat), accessExpires, refreshExpires)
 	if err != nil {
-		return devicehive.TokenPair{}, deviceHiveError(st.issuer, secretName, "failed to sign a pair", err)
+		return devicehive.TokenPair{}, "", deviceHiveError(st.issuer, secretName, "failed to sign a pair", err)
 	}
-	return pair, nil
+	return pair, version, nil
 }
 
 // issuer is the token's DeviceHive issuer: a TokenIssuer's Secrets live in the

@@ -55,11 +55,12 @@ func (d deviceHiveIssuer) secret(ctx context.Context, name string) (*corev1.Secr
 	return secret, nil
 }
 
-// signer reads the signing key of an Offline issuer and checks that it can sign.
-func (d deviceHiveIssuer) signer(ctx context.Context) (*devicehive.Signer, string, error) {
+// signer reads the signing key of an Offline issuer and checks that it can sign;
+// it also returns the key Secret's name and resourceVersion.
+func (d deviceHiveIssuer) signer(ctx context.Context) (signer *devicehive.Signer, secretName, version string, err error) {
 	ref := d.issuer.spec.DeviceHive.SigningKeySecretRef
 	if ref == nil {
-		return nil, "", reconcile.Stall(tokensv1alpha1.ConfigurationInvalidReason,
+		return nil, "", "", reconcile.Stall(tokensv1alpha1.ConfigurationInvalidReason,
 			fmt.Errorf("%s is in Offline mode but has no deviceHive.signingKeySecretRef", d.issuer))
 	}
 	key := ref.Key
@@ -68,20 +69,20 @@ func (d deviceHiveIssuer) signer(ctx context.Context) (*devicehive.Signer, strin
 	}
 	secret, err := d.secret(ctx, ref.Name)
 	if err != nil {
-		return nil, ref.Name, err
+		return nil, ref.Name, "", err
 	}
 	value := secret.Data[key]
 	if len(value) == 0 {
-		return nil, ref.Name, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
+		return nil, ref.Name, "", reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
 			fmt.Errorf("signing key Secret %q of %s has no key %q", ref.Name, d.issuer, key))
 	}
-	signer, err := devicehive.NewSigner(string(value))
+	signer, err = devicehive.NewSigner(string(value))
 	if err != nil {
 		// The error names what is wrong with the key, never the key.
-		return nil, ref.Name, reconcile.StallAndRetry(tokensv1alpha1.SigningKeyInvalidReason, credentialsRetryInterval,
+		return nil, ref.Name, "", reconcile.StallAndRetry(tokensv1alpha1.SigningKeyInvalidReason, credentialsRetryInterval,
 			fmt.Errorf("signing key %q in Secret %q of %s cannot be used: %w; set it to the server's JWT_SECRET", key, ref.Name, d.issuer, err))
 	}
-	return signer, ref.Name, nil
+	return signer, ref.Name, secret.ResourceVersion, nil
 }
 
 // client returns a DeviceHive client for the issuer's URL.

@@ -59,7 +59,7 @@ func (r *IssuerReconciler) checkAWX(ctx context.Context, issuer resolvedIssuer, 
 // issuer's credentials are accepted.
 func (r *IssuerReconciler) checkDeviceHive(ctx context.Context, dh deviceHiveIssuer) (string, error) {
 	if dh.issuer.spec.DeviceHive.Mode == tokensv1alpha1.DeviceHiveModeOffline {
-		_, secretName, err := dh.signer(ctx)
+		_, secretName, _, err := dh.signer(ctx)
 		if err != nil {
 			return "", err
 		}

@@ -93,8 +93,9 @@ const (
 	SecretMissingReason = "SecretMissing"
 	// SecretMismatchReason: the Secret no longer holds the current token.
 	SecretMismatchReason = "SecretMismatch"
-	// IssuerChangedReason: the issuer's URL or API changed since the token was
-	// minted: a new one is minted there, and the old one revoked where it was minted.
+	// IssuerChangedReason: the issuer's URL or API (AWX), or URL, mode or signing
+	// key (DeviceHive), changed since the token was minted: a new one is minted,
+	// and an old AWX token revoked where it was minted.
 	IssuerChangedReason = "IssuerChanged"
 	// UserChangedReason: spec.user names another user than the token's owner.
 	UserChangedReason = "UserChanged"

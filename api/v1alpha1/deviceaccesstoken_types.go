@@ -93,6 +93,27 @@ type DeviceAccessTokenStatus struct {
 	// refreshTokenExpiresAt is when the current refresh token expires.
 	// +optional
 	RefreshTokenExpiresAt *metav1.Time `json:"refreshTokenExpiresAt,omitempty"`
+
+	// mintedBy is how the current pair was minted: a new URL, mode or signing key
+	// mints a new pair at once.
+	// +optional
+	MintedBy *DeviceHiveMinter `json:"mintedBy,omitempty"`
+}
+
+// DeviceHiveMinter is how a pair was minted.
+type DeviceHiveMinter struct {
+	// url is the issuer's deviceHive.url then.
+	// +required
+	URL string `json:"url"`
+
+	// mode is Offline or API.
+	// +required
+	Mode DeviceHiveMode `json:"mode"`
+
+	// signingKeyVersion is the resourceVersion of the signing key Secret an
+	// Offline pair was signed with (never the key).
+	// +optional
+	SigningKeyVersion string `json:"signingKeyVersion,omitempty"`
 }
 
 // DeviceAccessToken keeps a DeviceHive JWT access and refresh token pair alive in a

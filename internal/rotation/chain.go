@@ -42,8 +42,9 @@ type Input struct {
 	// current token. PersonalToken only.
 	WantUser, HeldUser string
 
-	// MintedAt is where the current token was minted ("<api> API at <url>"),
-	// IssuerAt where the issuer mints now; empty when unknown. PersonalToken only.
+	// MintedAt says where (and for an Offline DeviceHive pair, with which key)
+	// the current token was minted, IssuerAt how the issuer mints now; empty when
+	// unknown.
 	MintedAt, IssuerAt string
 
 	// RightsDiffer names the spec field whose rights differ from those of the
@@ -87,4 +88,4 @@ var PersonalToken = Chain{DoesNotExist, SecretMissing, SecretMismatch, IssuerCha
 
 // DeviceAccessToken is the chain of a DeviceHive token pair. A change of rights
 // or lifetimes replaces the pair at once: DeviceHive cannot change a pair.
-var DeviceAccessToken = Chain{DoesNotExist, SecretMissing, SecretMismatch, RightsChanged, LifetimeChanged, RotateRequested, Expired, RenewalDue}
+var DeviceAccessToken = Chain{DoesNotExist, SecretMissing, SecretMismatch, IssuerChanged, RightsChanged, LifetimeChanged, RotateRequested, Expired, RenewalDue}
