@@ -411,3 +411,28 @@ func TestPersonalTokenReconciler_SecretMetadataFollowsTheSpec(t *testing.T) {
 	g.Expect(secret.Labels).To(HaveKeyWithValue("added-by", "someone-else"), "not the operator's to remove")
 	g.Expect(secret.Labels).To(HaveKeyWithValue(tokensv1alpha1.ManagedByLabel, tokensv1alpha1.ManagedByValue))
 }
+
+// A namespace being deleted loses its issuer and credentials in any order: the
+// token revokes itself with its own value, and the deletion goes on, so that the
+// namespace can go.
+func TestPersonalTokenReconciler_ANamespaceBeingDeletedIsNotHeldBack(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("leaving", nil)
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.awx.LiveTokens(awxUser)).To(HaveLen(1))
+
+	// What the namespace controller does, in the order that hurts: the issuer and
+	// the credentials go first.
+	g.Expect(k8sClient.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "awx"}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "ci-bot-login"}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
+
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{})).NotTo(Succeed(), "the PersonalToken is gone")
+	g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty(), "its token revoked itself")
+}

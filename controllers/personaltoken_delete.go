@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
@@ -33,13 +34,30 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 	case pt.Spec.DeletionPolicy == tokensv1alpha1.DeletionPolicyRetain:
 		// The current token stays with its Secret; replaced ones are revoked as due.
 		if err := k.revokeReplaced(ctx, pt, st, recoverMint); err != nil {
-			return blockedDeletion(err)
+			if !issuerOrCredentialsGone(err) || !k.namespaceTerminating(ctx, pt) {
+				return blockedDeletion(err)
+			}
+			k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.RevocationBlockedReason, "Delete",
+				"the namespace is being deleted without the issuer or credentials to revoke replaced tokens %v: they stay alive at AWX", ownedTokenIDs(pt))
+			return nil
 		}
 		if err := k.sweepBeforeDeletion(ctx, pt, st); err != nil {
 			return err
 		}
 		return k.releaseSecret(ctx, pt)
 	}
+	if err := k.revokeOwned(ctx, pt, st, recoverMint); err != nil {
+		if !issuerOrCredentialsGone(err) || !k.namespaceTerminating(ctx, pt) {
+			return err
+		}
+		k.revokeAsTheNamespaceGoes(ctx, pt)
+	}
+	return st.secrets.delete(ctx, pt, pt.Spec.Secret.Name)
+}
+
+// revokeOwned revokes every token pt owns: an interrupted mint's, the replaced
+// ones, the current one, and its orphans.
+func (k *personalTokenKind) revokeOwned(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, recoverMint tokenStep[*tokensv1alpha1.PersonalToken]) error {
 	if err := k.revokeReplaced(ctx, pt, st, recoverMint); err != nil {
 		return blockedDeletion(err)
 	}
@@ -48,10 +66,7 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 			return blockedDeletion(err)
 		}
 	}
-	if err := k.sweepBeforeDeletion(ctx, pt, st); err != nil {
-		return err
-	}
-	return st.secrets.delete(ctx, pt, pt.Spec.Secret.Name)
+	return k.sweepBeforeDeletion(ctx, pt, st)
 }
 
 // sweepBeforeDeletion revokes pt's orphans, and waits while one is too young to
@@ -140,4 +155,48 @@ func blockedDeletion(err error) error {
 		return reconcile.StallAndRetry(tokensv1alpha1.RevocationBlockedReason, authRetryInterval, wrapped)
 	}
 	return reconcile.Fail(tokensv1alpha1.RevocationBlockedReason, wrapped)
+}
+
+// issuerOrCredentialsGone tells whether revoking failed because the issuer or
+// the credentials Secret no longer exist.
+func issuerOrCredentialsGone(err error) bool {
+	var waiting *reconcile.Waiting
+	return errors.As(err, &waiting) &&
+		(waiting.Reason == tokensv1alpha1.IssuerNotFoundReason || waiting.Reason == tokensv1alpha1.CredentialsNotFoundReason)
+}
+
+// namespaceTerminating tells whether pt's namespace is being deleted: its
+// issuer and credentials go in any order, and will not come back.
+func (k *personalTokenKind) namespaceTerminating(ctx context.Context, pt *tokensv1alpha1.PersonalToken) bool {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	return k.r.APIReader.Get(ctx, client.ObjectKey{Name: pt.Namespace}, ns) == nil && !ns.DeletionTimestamp.IsZero()
+}
+
+// revokeAsTheNamespaceGoes does what can still be done once the namespace is
+// going and its issuer or credentials are gone: the current token, which its
+// Secret holds, revokes itself (a token with write scope may delete itself) at
+// the endpoint that minted it. What remains alive is said in a Warning event, and
+// the deletion goes on, so that the namespace can go.
+func (k *personalTokenKind) revokeAsTheNamespaceGoes(ctx context.Context, pt *tokensv1alpha1.PersonalToken) {
+	remaining := ownedTokenIDs(pt)
+	if id := pt.Status.TokenID; id != 0 && pt.Status.Endpoint != nil {
+		secret, err := k.freshSecret(ctx, pt, pt.Spec.Secret.Name)
+		if value, held := heldValue(secret, id); err == nil && held {
+			api, err := awx.New(awx.Config{URL: pt.Status.Endpoint.URL, API: awx.API(pt.Status.Endpoint.API), Timeout: k.r.RemoteTimeout},
+				awx.Credentials{Token: awx.Secret(value)})
+			if err == nil {
+				err = api.DeleteToken(ctx, id)
+			}
+			if err == nil || awx.IsGone(err) {
+				remaining = slices.DeleteFunc(remaining, func(r int64) bool { return r == id })
+				k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.RevokedReason, "Delete",
+					"revoked token %d with its own value, as the namespace is being deleted", id)
+			}
+		}
+	}
+	if len(remaining) > 0 {
+		k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.RevocationBlockedReason, "Delete",
+			"the namespace is being deleted without the issuer or credentials to revoke tokens %v: they stay alive at AWX until an administrator revokes them", remaining)
+	}
 }
