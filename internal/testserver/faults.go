@@ -6,6 +6,7 @@ package testserver
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +30,10 @@ type Faults struct {
 	delay     time.Duration
 	delayNext map[string]time.Duration
 	lose      map[string]int
+	chaos     struct {
+		p          float64
+		lateCommit time.Duration
+	}
 }
 
 // Calls counts the requests of a kind, faulted ones included.
@@ -80,6 +85,16 @@ func (f *Faults) DelayNext(kind string, d time.Duration) {
 		f.delayNext = map[string]time.Duration{}
 	}
 	f.delayNext[kind] = d
+}
+
+// SetChaos arms, on each request of a known kind and with probability p, one
+// fault picked at random: a server error, a 429 asking to retry in a second, a
+// reply lost after the request was carried out, or a delay of lateCommit after
+// which the request is carried out whatever the client did. Zero turns it off.
+func (f *Faults) SetChaos(p float64, lateCommit time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.chaos.p, f.chaos.lateCommit = p, lateCommit
 }
 
 // ThrottleNext makes the next n requests answer 429 Too Many Requests with a
@@ -140,6 +155,17 @@ func (f *Faults) Arrive(r *http.Request, kind string) Armed {
 	case kind != "" && f.lose[kind] > 0:
 		f.lose[kind]--
 		armed.Lose = true
+	case kind != "" && f.chaos.p > 0 && rand.Float64() < f.chaos.p:
+		switch rand.IntN(4) {
+		case 0:
+			armed.Fail = true
+		case 1:
+			armed.Throttle = time.Second
+		case 2:
+			armed.Lose = true
+		default:
+			delay = max(delay, f.chaos.lateCommit)
+		}
 	}
 	f.mu.Unlock()
 	if delay > 0 {
