@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
-	"github.com/tokenoperator/token-operator/internal/awx"
-	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
 // An AWX token id means something only at the server, and through the API, that
@@ -38,26 +36,14 @@ func (k *personalTokenKind) remoteAt(ctx context.Context, pt *tokensv1alpha1.Per
 	if s, ok := k.elsewhere[*endpoint]; ok {
 		return s, nil
 	}
-	if err := k.r.Budget.take(st.issuer, st); err != nil {
-		return nil, err
-	}
-	creds, err := k.credentials(ctx, pt)
+	session, err := k.openSession(ctx, pt, st, *endpoint, "the "+describeEndpoint(*endpoint)+" that minted a token",
+		fmt.Sprintf("failed to reach the %s, which minted a token that must be revoked there", describeEndpoint(*endpoint)))
 	if err != nil {
 		return nil, err
-	}
-	spec := st.issuer.spec.AWX
-	api, err := awx.New(awx.Config{URL: endpoint.URL, API: awx.API(endpoint.API), CABundle: spec.CABundle,
-		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout}, creds)
-	if err != nil {
-		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("the %s that minted a token: %w", describeEndpoint(*endpoint), err))
-	}
-	me, err := api.Me(ctx)
-	if err != nil {
-		return nil, awxError(pt, fmt.Sprintf("failed to reach the %s, which minted a token that must be revoked there", describeEndpoint(*endpoint)), err)
 	}
 	if k.elsewhere == nil {
 		k.elsewhere = map[tokensv1alpha1.AWXEndpoint]*remoteSession{}
 	}
-	k.elsewhere[*endpoint] = &remoteSession{api: api, me: me}
-	return k.elsewhere[*endpoint], nil
+	k.elsewhere[*endpoint] = session
+	return session, nil
 }

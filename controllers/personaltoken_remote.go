@@ -41,6 +41,20 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 			return nil, err
 		}
 	}
+	session, err := k.openSession(ctx, pt, st, tokensv1alpha1.AWXEndpoint{URL: st.issuer.spec.AWX.URL, API: st.issuer.awxAPI()},
+		st.issuer.String(), "failed to identify the AWX user")
+	if err != nil {
+		return nil, err
+	}
+	k.session = session
+	return k.session, nil
+}
+
+// openSession takes room with the issuer, reads the credentials, and asks the
+// AWX at endpoint who they belong to; where and failed name it in errors. The
+// issuer's TLS settings apply.
+func (k *personalTokenKind) openSession(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState,
+	endpoint tokensv1alpha1.AWXEndpoint, where, failed string) (*remoteSession, error) {
 	if err := k.r.Budget.take(st.issuer, st); err != nil {
 		return nil, err
 	}
@@ -49,22 +63,16 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 		return nil, err
 	}
 	spec := st.issuer.spec.AWX
-	api, err := awx.New(awx.Config{
-		URL:                   spec.URL,
-		API:                   awx.API(st.issuer.awxAPI()),
-		CABundle:              spec.CABundle,
-		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify,
-		Timeout:               k.r.RemoteTimeout,
-	}, creds)
+	api, err := awx.New(awx.Config{URL: endpoint.URL, API: awx.API(endpoint.API), CABundle: spec.CABundle,
+		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout}, creds)
 	if err != nil {
-		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", st.issuer, err))
+		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", where, err))
 	}
 	me, err := api.Me(ctx)
 	if err != nil {
-		return nil, awxError(pt, "failed to identify the AWX user", err)
+		return nil, awxError(pt, failed, err)
 	}
-	k.session = &remoteSession{api: api, me: me}
-	return k.session, nil
+	return &remoteSession{api: api, me: me}, nil
 }
 
 // credentials reads the credentials Secret of a PersonalToken. It is not one of the

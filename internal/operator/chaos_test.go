@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
 )
 
 // TestChaos runs the operator binary against an AWX that fails, throttles,
@@ -27,7 +28,10 @@ func TestChaos_KilledAgainAndAgainWithAFaultyAWX(t *testing.T) {
 	w := newProcessWorld(t)
 	const remoteTimeout = time.Second
 	args := []string{"--leader-elect=false", "--remote-timeout=" + remoteTimeout.String()}
-	w.awx.SetChaos(0.3, remoteTimeout+remoteTimeout/2)
+	// A delayed create commits after recovery has stopped waiting for it: the
+	// orphan sweep must find it. The first create is surely one of them.
+	w.awx.SetChaos(0.3, 5*remoteTimeout)
+	w.awx.DelayNext(awxtest.KindCreate, 5*remoteTimeout)
 	var tokens []*tokensv1alpha1.PersonalToken
 	for i := range 4 {
 		tokens = append(tokens, w.personalToken(fmt.Sprintf("chaos-%d", i), func(pt *tokensv1alpha1.PersonalToken) {

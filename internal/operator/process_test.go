@@ -1,12 +1,10 @@
 package operator
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -87,7 +85,7 @@ func (w *processWorld) personalToken(name string, mutate func(*tokensv1alpha1.Pe
 // start runs the operator binary with args; its log is shown if the test fails.
 func (w *processWorld) start(name string, args ...string) *exec.Cmd {
 	w.t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	cmd := exec.Command(w.manager, append([]string{"--operator-namespace=" + w.ns, "--metrics-bind-address=0",
 		"--health-probe-bind-address=0"}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+w.kubeconfig, "POD_NAMESPACE="+w.ns)
@@ -110,22 +108,4 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -51,3 +51,23 @@ func (w *testWriter) close() {
 	defer w.mu.Unlock()
 	w.closed = true
 }
+
+// LockedBuffer collects what a process, or several goroutines, write, for a
+// test to read.
+type LockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything written so far.
+func (b *LockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

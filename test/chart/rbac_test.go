@@ -1,7 +1,6 @@
 package chart
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"slices"
@@ -50,30 +49,12 @@ func asServiceAccount(t *testing.T) *rest.Config {
 	return sa
 }
 
-// syncBuffer collects the manager's log lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // The manager runs as the chart's ServiceAccount, with leader election on, and
 // takes a token of each kind through its whole life, with a consumer to
 // restart: every call it makes must be one the chart's RBAC allows.
 func TestRBAC_TheChartsServiceAccountRunsTheWholeLifecycle(t *testing.T) {
 	g := NewWithT(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	mgr, err := operator.NewManager(asServiceAccount(t), operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", LeaderElect: true, LeaderElectionNamespace: operatorNamespace,
 		KubeAPIQPS: -1, Concurrency: 2, RemoteTimeout: 5 * time.Second, OperatorNamespace: operatorNamespace,
