@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -414,7 +415,8 @@ func TestPersonalTokenReconciler_SecretMetadataFollowsTheSpec(t *testing.T) {
 
 // A namespace being deleted loses its issuer and credentials in any order: the
 // token revokes itself with its own value, and the deletion goes on, so that the
-// namespace can go.
+// namespace can go. envtest runs no namespace controller: the test does its part,
+// deleting what the namespace holds, then finalizing it.
 func TestPersonalTokenReconciler_ANamespaceBeingDeletedIsNotHeldBack(t *testing.T) {
 	g := NewWithT(t)
 	e := newPTEnv(t, awxtest.FlavorController, nil)
@@ -423,16 +425,36 @@ func TestPersonalTokenReconciler_ANamespaceBeingDeletedIsNotHeldBack(t *testing.
 	_, err := e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(e.awx.LiveTokens(awxUser)).To(HaveLen(1))
+	dat := &tokensv1alpha1.DeviceAccessToken{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "leaving-too"},
+		Spec: tokensv1alpha1.DeviceAccessTokenSpec{IssuerRef: tokensv1alpha1.IssuerRef{Name: "dh"}, UserID: 2,
+			Actions: []tokensv1alpha1.DeviceHiveAction{"GetDevice"}, NetworkIDs: []string{"1"}, DeviceTypeIDs: []string{"*"},
+			AccessTokenLifetime: metav1.Duration{Duration: 30 * time.Minute}, RefreshTokenLifetime: metav1.Duration{Duration: time.Hour},
+			Secret: tokensv1alpha1.SecretTemplate{Name: "leaving-too-dh"}}}
+	e.create(dat)
 
 	// What the namespace controller does, in the order that hurts: the issuer and
 	// the credentials go first.
-	g.Expect(k8sClient.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}})).To(Succeed())
-	g.Expect(k8sClient.Delete(ctx, &tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "awx"}})).To(Succeed())
-	g.Expect(k8sClient.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "ci-bot-login"}})).To(Succeed())
-	g.Expect(k8sClient.Delete(ctx, pt)).To(Succeed())
-
+	ns := &corev1.Namespace{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: e.ns}, ns)).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, ns)).To(Succeed())
+	for _, obj := range []client.Object{
+		&tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "awx"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "ci-bot-login"}},
+		pt, dat,
+	} {
+		g.Expect(k8sClient.Delete(ctx, obj)).To(Succeed())
+	}
 	_, err = e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), &tokensv1alpha1.PersonalToken{})).NotTo(Succeed(), "the PersonalToken is gone")
+	for _, obj := range []client.Object{pt, dat} {
+		g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj))).To(BeTrue(), "%s is gone", obj.GetName())
+	}
 	g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty(), "its token revoked itself")
+
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: e.ns}, ns)).To(Succeed())
+	ns.Spec.Finalizers = nil
+	g.Expect(k8sClient.SubResource("finalize").Update(ctx, ns)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Name: e.ns}, &corev1.Namespace{}))
+	}).WithTimeout(testenv.Wait).Should(BeTrue(), "the namespace is gone")
 }
