@@ -670,8 +670,16 @@ func TestDeviceAccessTokenReconciler_ANewSigningKeyMintsANewPairAtOnce(t *testin
 	g.Expect(dat.Status.MintedBy.Mode).To(Equal(tokensv1alpha1.DeviceHiveModeOffline))
 	firstKey := dat.Status.MintedBy.SigningKeyVersion
 
+	// Another label on the key's Secret changes its version, not the key.
 	key := &corev1.Secret{}
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: dhSigningSecret}, key)).To(Succeed())
+	key.Labels["team"] = "iot"
+	g.Expect(k8sClient.Update(ctx, key)).To(Succeed())
+	g.Eventually(func() string { return e.get(dat).Status.MintedBy.SigningKeyVersion }).WithTimeout(testenv.Wait).
+		Should(Equal(key.ResourceVersion), "the pair still verifies: its record moves on")
+	g.Expect(e.get(dat).Status.Revision).To(Equal(int64(1)), "no new pair for a label")
+	firstKey = key.ResourceVersion
+
 	const newKey = "bmV3IHRva2VuLW9wZXJhdG9yIHRlc3QgSldUIHNlY3JldCBmb3IgRGV2aWNlSGl2ZQ=="
 	rememberDeviceHiveValues(newKey)
 	key.Data = map[string][]byte{"secret": []byte(newKey)}

@@ -41,7 +41,7 @@ func (k *deviceAccessTokenKind) rotationInput(dat *tokensv1alpha1.DeviceAccessTo
 	if pair != nil {
 		in.RightsDiffer = deviceAccessTokenRights(dat).Mismatch(pair.claims)
 	}
-	in.MintedAt, in.IssuerAt = k.minters(dat, st)
+	in.MintedAt, in.IssuerAt = k.minters(dat, st, pair)
 	in.HeldLifetimes = rotation.Lifetimes{Access: s.ExpiresAt.Sub(s.IssuedAt.Time), Refresh: s.RefreshTokenExpiresAt.Sub(s.IssuedAt.Time)}
 	in.WantLifetimes = rotation.Lifetimes{
 		Access:  wholeSeconds(dat.Spec.AccessTokenLifetime.Duration),
@@ -78,8 +78,10 @@ func wholeSeconds(d time.Duration) time.Duration { return d.Truncate(time.Second
 // minters describes how the current pair was minted and how the issuer mints
 // now, for the IssuerChanged trigger; both empty when either is unknown. A
 // signing key counts as unchanged when its Secret is not in the credentials
-// cache (before the operator has read it, or in a test without a cache).
-func (k *deviceAccessTokenKind) minters(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState) (minted, now string) {
+// cache (before the operator has read it, or in a test without a cache), and
+// when its Secret changed but the key still verifies the pair (a label was
+// added, say): then the version the pair was checked against is recorded.
+func (k *deviceAccessTokenKind) minters(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, pair *heldDevicePair) (minted, now string) {
 	held := dat.Status.MintedBy
 	if held == nil || st.issuer.spec.DeviceHive == nil {
 		return "", ""
@@ -87,11 +89,27 @@ func (k *deviceAccessTokenKind) minters(dat *tokensv1alpha1.DeviceAccessToken, s
 	current := tokensv1alpha1.DeviceHiveMinter{URL: st.issuer.spec.DeviceHive.URL, Mode: st.issuer.spec.DeviceHive.Mode}
 	if current.Mode == tokensv1alpha1.DeviceHiveModeOffline {
 		current.SigningKeyVersion = held.SigningKeyVersion
-		if version, known := k.signingKeyVersion(dat, st); known {
+		if version, known := k.signingKeyVersion(dat, st); known && version != held.SigningKeyVersion {
 			current.SigningKeyVersion = version
+			if pair != nil && held.Mode == current.Mode && held.URL == current.URL && k.stillSigns(dat, st, pair) {
+				held.SigningKeyVersion = version
+			}
 		}
 	}
 	return describeMinter(*held), describeMinter(current)
+}
+
+// stillSigns tells whether the issuer's signing key, read afresh, verifies the
+// pair's access token: a Secret whose metadata alone changed keeps its pair.
+func (k *deviceAccessTokenKind) stillSigns(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, pair *heldDevicePair) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), k.r.RemoteTimeout)
+	defer cancel()
+	signer, _, _, err := k.issuer(dat, st).signer(ctx)
+	if err != nil {
+		return false
+	}
+	_, err = signer.Parse(pair.access)
+	return err == nil
 }
 
 // signingKeyVersion is the resourceVersion of the issuer's signing key Secret,

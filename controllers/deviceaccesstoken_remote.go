@@ -15,7 +15,7 @@ import (
 // credentials: a login and password, or an access token holding ManageToken that
 // is refreshed once when it has expired or is refused.
 func (k *deviceAccessTokenKind) createRemote(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, accessExpires, refreshExpires time.Time) (devicehive.TokenPair, error) {
-	if err := k.r.Budget.take(st.issuer, st); err != nil {
+	if err := k.r.Budget.take(dat.Namespace, st.issuer, st); err != nil {
 		return devicehive.TokenPair{}, err
 	}
 	issuer := k.issuer(dat, st)

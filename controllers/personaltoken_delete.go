@@ -34,11 +34,11 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 	case pt.Spec.DeletionPolicy == tokensv1alpha1.DeletionPolicyRetain:
 		// The current token stays with its Secret; replaced ones are revoked as due.
 		if err := k.revokeReplaced(ctx, pt, st, recoverMint); err != nil {
-			if !issuerOrCredentialsGone(err) || !k.namespaceTerminating(ctx, pt) {
+			if !k.namespaceTerminating(ctx, pt) {
 				return blockedDeletion(err)
 			}
 			k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.RevocationBlockedReason, "Delete",
-				"the namespace is being deleted without the issuer or credentials to revoke replaced tokens %v: they stay alive at AWX", ownedTokenIDs(pt))
+				"the namespace is being deleted and replaced tokens %v cannot be revoked (%v): they stay alive at AWX", ownedTokenIDs(pt), err)
 			return nil
 		}
 		if err := k.sweepBeforeDeletion(ctx, pt, st); err != nil {
@@ -47,10 +47,10 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 		return k.releaseSecret(ctx, pt)
 	}
 	if err := k.revokeOwned(ctx, pt, st, recoverMint); err != nil {
-		if !issuerOrCredentialsGone(err) || !k.namespaceTerminating(ctx, pt) {
+		if !k.namespaceTerminating(ctx, pt) {
 			return err
 		}
-		k.revokeAsTheNamespaceGoes(ctx, pt)
+		k.revokeAsTheNamespaceGoes(ctx, pt, st, err)
 	}
 	return st.secrets.delete(ctx, pt, pt.Spec.Secret.Name)
 }
@@ -145,8 +145,10 @@ func ownedTokenIDs(pt *tokensv1alpha1.PersonalToken) []int64 {
 
 // blockedDeletion says, in the error the user sees, how to let the deletion go on.
 func blockedDeletion(err error) error {
-	if waiting := (*reconcile.Waiting)(nil); errors.As(err, &waiting) && waiting.Reason == tokensv1alpha1.RecoveringMintReason {
-		// Nothing is blocked: a token AWX may still be creating is waited for.
+	if waiting := (*reconcile.Waiting)(nil); errors.As(err, &waiting) &&
+		(waiting.Reason == tokensv1alpha1.RecoveringMintReason || waiting.Reason == tokensv1alpha1.IssuerBusyReason) {
+		// Nothing is blocked: a token AWX may still be creating, or the
+		// issuer's turn, is waited for.
 		return err
 	}
 	wrapped := fmt.Errorf("deletion waits to revoke the tokens: %w; fix it, or annotate %s=true to delete without revoking",
@@ -157,16 +159,9 @@ func blockedDeletion(err error) error {
 	return reconcile.Fail(tokensv1alpha1.RevocationBlockedReason, wrapped)
 }
 
-// issuerOrCredentialsGone tells whether revoking failed because the issuer or
-// the credentials Secret no longer exist.
-func issuerOrCredentialsGone(err error) bool {
-	var waiting *reconcile.Waiting
-	return errors.As(err, &waiting) &&
-		(waiting.Reason == tokensv1alpha1.IssuerNotFoundReason || waiting.Reason == tokensv1alpha1.CredentialsNotFoundReason)
-}
-
 // namespaceTerminating tells whether pt's namespace is being deleted: its
-// issuer and credentials go in any order, and will not come back.
+// issuer, credentials and maybe AWX itself go in any order, and will not come
+// back, so nothing may hold the deletion.
 func (k *personalTokenKind) namespaceTerminating(ctx context.Context, pt *tokensv1alpha1.PersonalToken) bool {
 	ns := &metav1.PartialObjectMetadata{}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
@@ -174,29 +169,48 @@ func (k *personalTokenKind) namespaceTerminating(ctx context.Context, pt *tokens
 }
 
 // revokeAsTheNamespaceGoes does what can still be done once the namespace is
-// going and its issuer or credentials are gone: the current token, which its
-// Secret holds, revokes itself (a token with write scope may delete itself) at
-// the endpoint that minted it. What remains alive is said in a Warning event, and
-// the deletion goes on, so that the namespace can go.
-func (k *personalTokenKind) revokeAsTheNamespaceGoes(ctx context.Context, pt *tokensv1alpha1.PersonalToken) {
+// going and revoking the usual way failed (why: its issuer, credentials or AWX
+// are gone): the current token, which its Secret holds, revokes itself (a token
+// with write scope may delete itself) at the endpoint that minted it, with the
+// issuer's TLS settings when the issuer is still there. What remains alive is
+// said in a Warning event, and the deletion goes on, so that the namespace can go.
+func (k *personalTokenKind) revokeAsTheNamespaceGoes(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, why error) {
 	remaining := ownedTokenIDs(pt)
 	if id := pt.Status.TokenID; id != 0 && pt.Status.Endpoint != nil {
 		secret, err := k.freshSecret(ctx, pt, pt.Spec.Secret.Name)
-		if value, held := heldValue(secret, id); err == nil && held {
-			api, err := awx.New(awx.Config{URL: pt.Status.Endpoint.URL, API: awx.API(pt.Status.Endpoint.API), Timeout: k.r.RemoteTimeout},
-				awx.Credentials{Token: awx.Secret(value)})
-			if err == nil {
-				err = api.DeleteToken(ctx, id)
-			}
-			if err == nil || awx.IsGone(err) {
-				remaining = slices.DeleteFunc(remaining, func(r int64) bool { return r == id })
-				k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.RevokedReason, "Delete",
-					"revoked token %d with its own value, as the namespace is being deleted", id)
-			}
+		value, held := heldValue(secret, id)
+		if err == nil && !held {
+			err = fmt.Errorf("Secret %q no longer holds it", pt.Spec.Secret.Name)
+		}
+		if err == nil {
+			err = k.deleteWithOwnValue(ctx, st, *pt.Status.Endpoint, id, value)
+		}
+		if err == nil {
+			remaining = slices.DeleteFunc(remaining, func(r int64) bool { return r == id })
+			k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.RevokedReason, "Delete",
+				"revoked token %d with its own value, as the namespace is being deleted", id)
+		} else {
+			why = errors.Join(why, fmt.Errorf("token %d could not revoke itself: %w", id, err))
 		}
 	}
 	if len(remaining) > 0 {
 		k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.RevocationBlockedReason, "Delete",
-			"the namespace is being deleted without the issuer or credentials to revoke tokens %v: they stay alive at AWX until an administrator revokes them", remaining)
+			"the namespace is being deleted and tokens %v cannot be revoked (%v): they stay alive at AWX until an administrator revokes them", remaining, why)
 	}
+}
+
+// deleteWithOwnValue deletes token id at endpoint, authenticated as the token.
+func (k *personalTokenKind) deleteWithOwnValue(ctx context.Context, st *tokenState, endpoint tokensv1alpha1.AWXEndpoint, id int64, value string) error {
+	cfg := awx.Config{URL: endpoint.URL, API: awx.API(endpoint.API), Timeout: k.r.RemoteTimeout}
+	if spec := st.issuer.spec.AWX; spec != nil {
+		cfg.CABundle, cfg.InsecureSkipTLSVerify = spec.CABundle, spec.InsecureSkipTLSVerify
+	}
+	api, err := awx.New(cfg, awx.Credentials{Token: awx.Secret(value)})
+	if err != nil {
+		return err
+	}
+	if err := api.DeleteToken(ctx, id); err != nil && !awx.IsGone(err) {
+		return err
+	}
+	return nil
 }

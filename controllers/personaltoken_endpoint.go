@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 )
 
@@ -46,4 +48,27 @@ func (k *personalTokenKind) remoteAt(ctx context.Context, pt *tokensv1alpha1.Per
 	}
 	k.elsewhere[*endpoint] = session
 	return session, nil
+}
+
+// mintedEndpoint is where pt's current token was minted: as status records it,
+// or, for a token minted before endpoints were recorded, the host its Secret
+// holds, through api; nil when neither tells.
+func mintedEndpoint(pt *tokensv1alpha1.PersonalToken, secret *corev1.Secret, api tokensv1alpha1.AWXAPI) *tokensv1alpha1.AWXEndpoint {
+	if pt.Status.Endpoint != nil {
+		return pt.Status.Endpoint
+	}
+	keys := personalTokenSecretKeys[pt.Spec.Secret.Format]
+	if _, held := heldValue(secret, pt.Status.TokenID); !held || keys.host == "" || len(secret.Data[keys.host]) == 0 {
+		return nil
+	}
+	return &tokensv1alpha1.AWXEndpoint{URL: string(secret.Data[keys.host]), API: api}
+}
+
+// sameEndpoint tells whether two endpoints are the same; an unknown one (nil)
+// is the same only as another unknown one.
+func sameEndpoint(a, b *tokensv1alpha1.AWXEndpoint) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }

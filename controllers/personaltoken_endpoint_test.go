@@ -49,3 +49,31 @@ func TestPersonalTokenReconciler_AnIssuerThatMovesMintsAnewAndRevokesWhereItMint
 	g.Expect(string(secret.Data["CONTROLLER_HOST"])).To(Equal(moved.URL()))
 	g.Expect(string(secret.Data["CONTROLLER_OAUTH_TOKEN"])).To(Equal(live[0].Value), "host and token change together")
 }
+
+// A token minted before endpoints were recorded was minted where its Secret's
+// host says: a move of the issuer is seen, and the old token revoked there.
+func TestPersonalTokenReconciler_ATokenFromBeforeEndpointsFollowsAMoveToo(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	r := e.manualReconciler(k8sClient)
+	pt := e.personalToken("legacy", nil)
+	_, err := e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	legacy := e.get(pt)
+	legacy.Status.Endpoint = nil
+	g.Expect(k8sClient.Status().Update(ctx, legacy)).To(Succeed())
+
+	moved := awxtest.NewServer(t, awxtest.Options{Flavor: awxtest.FlavorController})
+	t.Cleanup(func() { rememberTokenValues(moved) })
+	moved.AddUser(awxtest.User{Username: awxUser, Password: awxPassword})
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer)).To(Succeed())
+	issuer.Spec.AWX.URL = moved.URL()
+	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
+	e.checkIssuer("awx")
+	_, err = e.reconcile(r, pt)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.get(pt).Status.Endpoint.URL).To(Equal(moved.URL()))
+	g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty(), "revoked at the server its Secret named")
+	g.Expect(moved.LiveTokens(awxUser)).To(HaveLen(1))
+}

@@ -50,9 +50,13 @@ func (k *personalTokenKind) rotationInput(pt *tokensv1alpha1.PersonalToken, st *
 	in.Exists = pt.Status.TokenID != 0
 	in.SecretHolds = holds
 	in.WantUser, in.HeldUser = pt.Spec.User, pt.Status.User
-	if minted := pt.Status.Endpoint; minted != nil && st.issuer.spec.AWX != nil {
+	// A change counts once the issuer has passed a check of it: a typo in a new
+	// URL waits in the issuer's status, not in every token's.
+	if st.issuer.spec.AWX != nil && st.issuer.checkReady() == nil {
 		if now, known := endpointOf(st.issuer); known {
-			in.MintedAt, in.IssuerAt = describeEndpoint(*minted), describeEndpoint(now)
+			if minted := mintedEndpoint(pt, st.secret, now.API); minted != nil {
+				in.MintedAt, in.IssuerAt = describeEndpoint(*minted), describeEndpoint(now)
+			}
 		}
 	}
 	return in

@@ -83,7 +83,10 @@ func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, st *tokenSt
 	now := k.r.Clock.Now()
 	tok := minted.token
 	previous := pt.Status.TokenID
-	if previous != 0 && previous != tok.ID {
+	current, _ := endpointOf(st.issuer)
+	previousAt, newAt := mintedEndpoint(pt, st.secret, current.API), mintedAt(pt, st)
+	// The same id at another server is another token.
+	if previous != 0 && (previous != tok.ID || !sameEndpoint(previousAt, newAt)) {
 		var overlap time.Duration
 		if pt.Spec.Rotation != nil && pt.Spec.Rotation.Overlap != nil {
 			overlap = pt.Spec.Rotation.Overlap.Duration
@@ -91,9 +94,9 @@ func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, st *tokenSt
 		revokeBy := metav1.NewTime(now.Add(max(overlap, consumerPolicyOf(pt.Spec.Consumers).maxOverlap)))
 		pt.Status.PreviousTokens = append(pt.Status.PreviousTokens, tokensv1alpha1.PreviousToken{
 			ID: previous, RevokeAt: metav1.NewTime(now.Add(overlap)), RevokeBy: &revokeBy, UserID: pt.Status.UserID,
-			Endpoint: pt.Status.Endpoint})
+			Endpoint: previousAt})
 	}
-	pt.Status.Endpoint = mintedAt(pt, st)
+	pt.Status.Endpoint = newAt
 	issuedAt := tok.Created
 	if issuedAt.IsZero() {
 		issuedAt = now

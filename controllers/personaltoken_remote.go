@@ -55,7 +55,7 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 // issuer's TLS settings apply.
 func (k *personalTokenKind) openSession(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState,
 	endpoint tokensv1alpha1.AWXEndpoint, where, failed string) (*remoteSession, error) {
-	if err := k.r.Budget.take(st.issuer, st); err != nil {
+	if err := k.r.Budget.take(pt.Namespace, st.issuer, st); err != nil {
 		return nil, err
 	}
 	creds, err := k.credentials(ctx, pt)

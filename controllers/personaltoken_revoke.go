@@ -60,11 +60,18 @@ func (k *personalTokenKind) revokeReplacedDue(ctx context.Context, pt *tokensv1a
 func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, id, owner int64, endpoint *tokensv1alpha1.AWXEndpoint) error {
 	session, err := k.remoteAt(ctx, pt, st, endpoint)
 	if err != nil {
+		if current, _ := endpointOf(st.issuer); endpoint != nil && *endpoint != current &&
+			pt.Annotations[tokensv1alpha1.AbandonPreviousTokensAnnotation] == "true" {
+			// The endpoint that minted it cannot be reached any more, and the user
+			// chose to let it go.
+			k.abandon(pt, id, owner, endpoint)
+			return nil
+		}
 		return err
 	}
 	if owner != 0 && session.me.ID != owner {
 		if pt.Annotations[tokensv1alpha1.AbandonPreviousTokensAnnotation] == "true" {
-			k.abandon(pt, id, owner)
+			k.abandon(pt, id, owner, endpoint)
 			return nil
 		}
 		return reconcile.Stall(tokensv1alpha1.UserMismatchReason, fmt.Errorf(
@@ -74,8 +81,10 @@ func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.Perso
 	if err := session.api.DeleteToken(ctx, id); err != nil && !awx.IsGone(err) {
 		return awxError(pt, fmt.Sprintf("failed to revoke token %d", id), err)
 	}
-	pt.Status.PreviousTokens = slices.DeleteFunc(pt.Status.PreviousTokens, func(p tokensv1alpha1.PreviousToken) bool { return p.ID == id })
-	if pt.Status.TokenID == id {
+	pt.Status.PreviousTokens = slices.DeleteFunc(pt.Status.PreviousTokens, func(p tokensv1alpha1.PreviousToken) bool {
+		return p.ID == id && sameEndpoint(p.Endpoint, endpoint)
+	})
+	if pt.Status.TokenID == id && sameEndpoint(pt.Status.Endpoint, endpoint) {
 		pt.Status.TokenID = 0
 	}
 	k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.RevokedReason, "Revoke", "revoked token %d", id)
@@ -100,8 +109,10 @@ func (k *personalTokenKind) warnRevokedBeforeRollout(pt *tokensv1alpha1.Personal
 // abandon forgets a replaced token the credentials cannot revoke, as the user
 // asked: it stays alive at AWX, which a Warning event says, with its id, for an
 // AWX administrator to revoke.
-func (k *personalTokenKind) abandon(pt *tokensv1alpha1.PersonalToken, id, owner int64) {
-	pt.Status.PreviousTokens = slices.DeleteFunc(pt.Status.PreviousTokens, func(p tokensv1alpha1.PreviousToken) bool { return p.ID == id })
+func (k *personalTokenKind) abandon(pt *tokensv1alpha1.PersonalToken, id, owner int64, endpoint *tokensv1alpha1.AWXEndpoint) {
+	pt.Status.PreviousTokens = slices.DeleteFunc(pt.Status.PreviousTokens, func(p tokensv1alpha1.PreviousToken) bool {
+		return p.ID == id && sameEndpoint(p.Endpoint, endpoint)
+	})
 	k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.AbandonedReason, "Revoke",
 		"abandoned token %d of AWX user id %d as %s asks: it stays alive at AWX until an administrator revokes it",
 		id, owner, tokensv1alpha1.AbandonPreviousTokensAnnotation)

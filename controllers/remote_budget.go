@@ -31,13 +31,19 @@ func NewRemoteBudget(perIssuer int) *RemoteBudget {
 	return &RemoteBudget{perIssuer: max(perIssuer, 1), inFlight: map[string]int{}}
 }
 
-// take reserves room with issuer for the rest of the reconcile st serves, once
-// per reconcile; it waits, without holding a worker, while the issuer is full.
-func (b *RemoteBudget) take(issuer resolvedIssuer, st *tokenState) error {
+// take reserves room with issuer, as the token in namespace names it, for the
+// rest of the reconcile st serves, once per reconcile; it waits, without holding
+// a worker, while the issuer is full.
+func (b *RemoteBudget) take(namespace string, issuer resolvedIssuer, st *tokenState) error {
 	if b == nil || st.budgetHeld {
 		return nil
 	}
-	key := issuer.String()
+	key := issuer.ref.Name
+	if issuer.ref.Kind != tokensv1alpha1.ClusterTokenIssuerKind {
+		// TokenIssuers of the same name in two namespaces are two issuers.
+		key = namespace + "/" + key
+	}
+	key = string(issuer.ref.Kind) + " " + key
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.inFlight[key] >= b.perIssuer {

@@ -16,6 +16,31 @@ import (
 	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
 )
 
+func TestRemoteBudget_TokenIssuersOfTheSameNameInTwoNamespacesAreTwoIssuers(t *testing.T) {
+	b := NewRemoteBudget(1)
+	awx := resolvedIssuer{ref: tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.TokenIssuerKind, Name: "awx"}}
+	cluster := resolvedIssuer{ref: tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.ClusterTokenIssuerKind, Name: "awx"}}
+	first, second, third, fourth := &tokenState{}, &tokenState{}, &tokenState{}, &tokenState{}
+	if err := b.take("team-a", awx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.take("team-b", awx, second); err != nil {
+		t.Errorf("team-b's awx is another issuer: %v", err)
+	}
+	if err := b.take("team-a", cluster, third); err != nil {
+		t.Errorf("the ClusterTokenIssuer awx is another issuer: %v", err)
+	}
+	if err := b.take("team-a", awx, fourth); err == nil {
+		t.Error("team-a's awx is full")
+	}
+	for _, release := range first.release {
+		release()
+	}
+	if err := b.take("team-a", awx, fourth); err != nil {
+		t.Errorf("a released slot is free again: %v", err)
+	}
+}
+
 // An issuer whose server hangs holds no more workers than its budget: a token
 // of another issuer, created after a queue of stuck ones, is minted at once.
 func TestPersonalTokenReconciler_AHangingIssuerDoesNotStarveTheOthers(t *testing.T) {

@@ -218,9 +218,9 @@ type PersonalTokenStatus struct {
 	// +optional
 	LastOrphanSweep *metav1.Time `json:"lastOrphanSweep,omitempty"`
 
-	// previousTokens are replaced tokens waiting to be revoked.
-	// +listType=map
-	// +listMapKey=id
+	// previousTokens are replaced tokens waiting to be revoked. Ids are not keys:
+	// the same id at two servers is two tokens.
+	// +listType=atomic
 	// +optional
 	PreviousTokens []PreviousToken `json:"previousTokens,omitempty"`
 }
