@@ -10,6 +10,30 @@ import (
 	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
 )
 
+// newAWXServer starts another AWX test server with ci-bot, and users.
+func (e *ptEnv) newAWXServer(users ...awxtest.User) *awxtest.Server {
+	srv := awxtest.NewServer(e.t, awxtest.Options{Flavor: awxtest.FlavorController})
+	e.t.Cleanup(func() { rememberTokenValues(srv) })
+	for _, u := range append(users, awxtest.User{Username: awxUser, Password: awxPassword}) {
+		srv.AddUser(u)
+	}
+	return srv
+}
+
+// moveIssuer points the TokenIssuer "awx" at url, and checks it there.
+func (e *ptEnv) moveIssuer(url string) {
+	e.t.Helper()
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer); err != nil {
+		e.t.Fatal(err)
+	}
+	issuer.Spec.AWX.URL = url
+	if err := k8sClient.Update(ctx, issuer); err != nil {
+		e.t.Fatal(err)
+	}
+	e.checkIssuer("awx")
+}
+
 // A token id means something only at the server that minted it: when the
 // issuer moves to another server, a token is minted there, and the old one is
 // revoked at the old server, never by its id at the new one.
@@ -24,18 +48,11 @@ func TestPersonalTokenReconciler_AnIssuerThatMovesMintsAnewAndRevokesWhereItMint
 	g.Expect(old.Status.Endpoint).To(Equal(&tokensv1alpha1.AWXEndpoint{URL: e.awx.URL(), API: tokensv1alpha1.AWXAPIController}))
 
 	// The new server has a token of someone else's with the same id.
-	moved := awxtest.NewServer(t, awxtest.Options{Flavor: awxtest.FlavorController})
-	t.Cleanup(func() { rememberTokenValues(moved) })
-	moved.AddUser(awxtest.User{Username: "someone-else", Password: "someone-else-password"})
-	moved.AddUser(awxtest.User{Username: awxUser, Password: awxPassword})
+	moved := e.newAWXServer(awxtest.User{Username: "someone-else", Password: "someone-else-password"})
 	bystander := (&ptEnv{tokenEnv: e.tokenEnv, awx: moved}).mintAs("someone-else", "someone-else-password", "theirs")
 	g.Expect(bystander).To(Equal(old.Status.TokenID), "the same id, another token")
 
-	issuer := &tokensv1alpha1.TokenIssuer{}
-	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer)).To(Succeed())
-	issuer.Spec.AWX.URL = moved.URL()
-	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
-	e.checkIssuer("awx")
+	e.moveIssuer(moved.URL())
 	_, err = e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
 
@@ -63,14 +80,8 @@ func TestPersonalTokenReconciler_ATokenFromBeforeEndpointsFollowsAMoveToo(t *tes
 	legacy.Status.Endpoint = nil
 	g.Expect(k8sClient.Status().Update(ctx, legacy)).To(Succeed())
 
-	moved := awxtest.NewServer(t, awxtest.Options{Flavor: awxtest.FlavorController})
-	t.Cleanup(func() { rememberTokenValues(moved) })
-	moved.AddUser(awxtest.User{Username: awxUser, Password: awxPassword})
-	issuer := &tokensv1alpha1.TokenIssuer{}
-	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer)).To(Succeed())
-	issuer.Spec.AWX.URL = moved.URL()
-	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
-	e.checkIssuer("awx")
+	moved := e.newAWXServer()
+	e.moveIssuer(moved.URL())
 	_, err = e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(e.get(pt).Status.Endpoint.URL).To(Equal(moved.URL()))

@@ -46,9 +46,7 @@ func TestRemoteBudget_TokenIssuersOfTheSameNameInTwoNamespacesAreTwoIssuers(t *t
 func TestPersonalTokenReconciler_AHangingIssuerDoesNotStarveTheOthers(t *testing.T) {
 	g := NewWithT(t)
 	e := newPTEnv(t, awxtest.FlavorController, nil)
-	hanging := awxtest.NewServer(t, awxtest.Options{Flavor: awxtest.FlavorController})
-	t.Cleanup(func() { rememberTokenValues(hanging) })
-	hanging.AddUser(awxtest.User{Username: awxUser, Password: awxPassword})
+	hanging := e.newAWXServer()
 	e.create(&tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Name: "awx-hanging", Namespace: e.ns},
 		Spec: tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: hanging.URL()}}})
 	const remoteTimeout = 3 * time.Second
