@@ -85,19 +85,10 @@ func templateHash(t *corev1.PodTemplateSpec) string {
 // record, or by another token's restart that took this Secret's new content
 // along. It reports whether it patched the workload.
 func (c consumerRollout) restart(ctx context.Context, cs *tokensv1alpha1.ConsumerStatus) (bool, error) {
-	kind, known := consumerKindNamed(cs.Kind)
-	if !known || kind.template == nil {
-		cs.RolledOut = true
-		return false, nil
-	}
-	obj := kind.newObj()
-	err := c.APIReader.Get(ctx, client.ObjectKey{Namespace: c.token.GetNamespace(), Name: cs.Name}, obj)
-	if apierrors.IsNotFound(err) {
-		cs.RolledOut = true
-		return false, nil
-	}
-	if err != nil {
-		return false, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s %q to restart it: %w", cs.Kind, cs.Name, err))
+	kind, obj, err := c.get(ctx, *cs, "restart it")
+	if err != nil || obj == nil || kind.template == nil {
+		cs.RolledOut = err == nil
+		return false, err
 	}
 	tmpl := kind.template(obj)
 	versions := restartedFor(tmpl.Annotations[tokensv1alpha1.RestartedForAnnotation])
@@ -153,20 +144,11 @@ func (c consumerRollout) rolledOut(ctx context.Context, cs tokensv1alpha1.Consum
 	if cs.Action == tokensv1alpha1.ConsumerActionWait && !consumers.NeedsRestart(cs.Reads) {
 		return !c.Clock.Now().Before(changedAt.Add(c.Consumers.VolumeRefreshDelay)), nil
 	}
-	kind, known := consumerKindNamed(cs.Kind)
-	if !known {
-		return true, nil
-	}
-	obj := kind.newObj()
-	err := c.APIReader.Get(ctx, client.ObjectKey{Namespace: c.token.GetNamespace(), Name: cs.Name}, obj)
+	kind, obj, err := c.get(ctx, cs, "follow its rollout")
 	switch {
-	case apierrors.IsNotFound(err):
-		return true, nil
 	case err != nil:
-		return false, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s %q to follow its rollout: %w", cs.Kind, cs.Name, err))
-	}
-	switch {
-	case obj.GetUID() != cs.UID:
+		return false, err
+	case obj == nil || obj.GetUID() != cs.UID:
 		return true, nil
 	case !kind.done(obj, cs.Generation):
 		return false, nil
@@ -176,6 +158,24 @@ func (c consumerRollout) rolledOut(ctx context.Context, cs tokensv1alpha1.Consum
 		return true, nil
 	}
 	return c.noPodTerminating(ctx, cs, kind.selector(obj))
+}
+
+// get reads cs from the API server, to do what for; a nil object when it is gone
+// or of a kind no longer known, both of which hold nothing any more.
+func (c consumerRollout) get(ctx context.Context, cs tokensv1alpha1.ConsumerStatus, what string) (consumerKind, client.Object, error) {
+	kind, known := consumerKindNamed(cs.Kind)
+	if !known {
+		return kind, nil, nil
+	}
+	obj := kind.newObj()
+	err := c.APIReader.Get(ctx, client.ObjectKey{Namespace: c.token.GetNamespace(), Name: cs.Name}, obj)
+	switch {
+	case apierrors.IsNotFound(err):
+		return kind, nil, nil
+	case err != nil:
+		return kind, nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read %s %q to %s: %w", cs.Kind, cs.Name, what, err))
+	}
+	return kind, obj, nil
 }
 
 // noPodTerminating tells whether none of a workload's pods is shutting down: a

@@ -45,8 +45,7 @@ func NewCredentialsCache(mgr ctrl.Manager, namespaces map[string]cache.Config) (
 // Secret enters the cache when the operator labels it (or the cache starts), and
 // neither is a change a token waits for; a deleted Secret leaves nothing to retry.
 func credentialsSource(credentials cache.Cache, byName func(ctx context.Context, namespace, name string) []ctrlreconcile.Request) source.Source {
-	secret := &metav1.PartialObjectMetadata{}
-	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	secret := metadataOf("Secret")
 	onlyUpdates := predicate.TypedFuncs[*metav1.PartialObjectMetadata]{
 		CreateFunc:  func(event.TypedCreateEvent[*metav1.PartialObjectMetadata]) bool { return false },
 		DeleteFunc:  func(event.TypedDeleteEvent[*metav1.PartialObjectMetadata]) bool { return false },
@@ -74,4 +73,12 @@ func markCredentials(ctx context.Context, c client.Client, secret *corev1.Secret
 		ctrl.LoggerFrom(ctx).V(1).Info("Could not label a credentials Secret; changes to it will be noticed later",
 			"secret", secret.Name, "error", err.Error())
 	}
+}
+
+// metadataOf is an empty metadata-only object of a core kind ("Secret",
+// "Namespace"), to read or watch no more than its metadata.
+func metadataOf(kind string) *metav1.PartialObjectMetadata {
+	obj := &metav1.PartialObjectMetadata{}
+	obj.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(kind))
+	return obj
 }

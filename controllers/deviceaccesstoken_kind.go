@@ -6,7 +6,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -119,14 +118,10 @@ func (k *deviceAccessTokenKind) signingKeyVersion(dat *tokensv1alpha1.DeviceAcce
 	if k.r.credentials == nil || ref == nil {
 		return "", false
 	}
-	namespace := dat.Namespace
-	if st.issuer.ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind {
-		namespace = k.r.OperatorNamespace
-	}
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	meta := metadataOf("Secret")
 	// A read of the cache the credentials watch has started: it does not wait.
-	if err := k.r.credentials.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: ref.Name}, meta); err != nil {
+	key := client.ObjectKey{Namespace: k.issuer(dat, st).secretNamespace(), Name: ref.Name}
+	if err := k.r.credentials.Get(context.Background(), key, meta); err != nil {
 		return "", false
 	}
 	return meta.ResourceVersion, true

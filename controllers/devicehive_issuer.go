@@ -38,10 +38,7 @@ type deviceHiveCredentials struct {
 // secret reads a Secret the issuer names, and labels it so that the operator
 // notices when it changes.
 func (d deviceHiveIssuer) secret(ctx context.Context, name string) (*corev1.Secret, error) {
-	namespace := d.namespace
-	if d.issuer.ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind {
-		namespace = d.operatorNamespace
-	}
+	namespace := d.secretNamespace()
 	secret := &corev1.Secret{}
 	err := d.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, secret)
 	if apierrors.IsNotFound(err) {
@@ -53,6 +50,14 @@ func (d deviceHiveIssuer) secret(ctx context.Context, name string) (*corev1.Secr
 	}
 	markCredentials(ctx, d.Client, secret)
 	return secret, nil
+}
+
+// secretNamespace is where the issuer's Secrets live.
+func (d deviceHiveIssuer) secretNamespace() string {
+	if d.issuer.ref.Kind == tokensv1alpha1.ClusterTokenIssuerKind {
+		return d.operatorNamespace
+	}
+	return d.namespace
 }
 
 // signer reads the signing key of an Offline issuer and checks that it can sign;

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -91,8 +90,7 @@ func checkNamespaceSelector(ctx context.Context, c client.Reader, issuer resolve
 		return reconcile.Stall(tokensv1alpha1.NamespaceNotAllowedReason,
 			fmt.Errorf("%s has an invalid policy.namespaceSelector: %w", issuer, err))
 	}
-	ns := &metav1.PartialObjectMetadata{}
-	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	ns := metadataOf("Namespace")
 	if err := c.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read namespace %q: %w", namespace, err))
 	}

@@ -163,8 +163,7 @@ func blockedDeletion(err error) error {
 // issuer, credentials and maybe AWX itself go in any order, and will not come
 // back, so nothing may hold the deletion.
 func (k *personalTokenKind) namespaceTerminating(ctx context.Context, pt *tokensv1alpha1.PersonalToken) bool {
-	ns := &metav1.PartialObjectMetadata{}
-	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	ns := metadataOf("Namespace")
 	return k.r.APIReader.Get(ctx, client.ObjectKey{Name: pt.Namespace}, ns) == nil && !ns.DeletionTimestamp.IsZero()
 }
 

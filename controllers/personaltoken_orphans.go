@@ -78,12 +78,12 @@ func (k *personalTokenKind) sweepOrphans(ctx context.Context, pt *tokensv1alpha1
 		keep[prev.ID] = true
 	}
 	now := k.r.Clock.Now()
+	// The list holds only the user's tokens that carry this object's marker.
 	for _, tok := range tokens {
-		marker := markerOf(tok.Description)
 		switch {
-		case tok.UserID != session.me.ID || !strings.HasPrefix(marker, prefix) || keep[tok.ID]:
+		case keep[tok.ID]:
 			continue
-		case pt.Status.PendingMint != nil && marker == pt.Status.PendingMint.Marker:
+		case pt.Status.PendingMint != nil && markerOf(tok.Description) == pt.Status.PendingMint.Marker:
 			continue
 		case tok.Created.IsZero():
 			// Its age cannot be told: it may be a token in flight.

@@ -52,27 +52,20 @@ func (k *personalTokenKind) recoverMint(ctx context.Context, pt *tokensv1alpha1.
 		return nil, err
 	}
 	k.sweepDue = true
+	for _, tok := range tokens {
+		if _, held := heldValue(secret, tok.ID); held {
+			return k.recovered(pt, st, tok, session.me, target, secret), nil
+		}
+	}
 	// AWX finishes a create whose client gave up, and another process (a leader
 	// hand-over) may be about to write the token it minted: until the create
 	// cannot be running any more, a token not found, or not held, is waited for.
 	if wait := pending.StartedAt.Add(lateCommitWindow(k.r.RemoteTimeout)).Sub(k.r.Clock.Now()); wait > 0 {
-		for _, tok := range tokens {
-			if markerOf(tok.Description) == pending.Marker && tok.UserID == session.me.ID {
-				if _, held := heldValue(secret, tok.ID); held {
-					return k.recovered(pt, st, tok, session.me, target, secret), nil
-				}
-			}
-		}
 		return nil, reconcile.Wait(tokensv1alpha1.RecoveringMintReason, wait,
 			fmt.Errorf("waiting %s for the token of an interrupted mint, which AWX may still be creating", wait.Round(time.Second)))
 	}
+	// The tokens listed carry the marker, and none is held: their values are lost.
 	for _, tok := range tokens {
-		if markerOf(tok.Description) != pending.Marker || tok.UserID != session.me.ID {
-			continue
-		}
-		if _, held := heldValue(secret, tok.ID); held {
-			return k.recovered(pt, st, tok, session.me, target, secret), nil
-		}
 		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsGone(err) {
 			return nil, awxError(pt, fmt.Sprintf("failed to revoke token %d of an interrupted mint", tok.ID), err)
 		}

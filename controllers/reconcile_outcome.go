@@ -55,9 +55,6 @@ func countFailures(status *tokensv1alpha1.TokenStatus, clk clock.PassiveClock, e
 	}
 }
 
-// remoteWaitBackoff bounds the backoff of a remote system's Retry-After.
-var remoteWaitBackoff = struct{ base, max time.Duration }{time.Second, 5 * time.Minute}
-
 // backOffRemoteWaits makes a remote system's Retry-After a floor, not the pace:
 // a server that keeps answering "retry in a second" is asked again no sooner
 // than the failures' exponential backoff, as any other failure would be.
@@ -66,9 +63,9 @@ func backOffRemoteWaits(status *tokensv1alpha1.TokenStatus, err error) {
 	if !errors.As(err, &waiting) || waiting.Reason != tokensv1alpha1.RemoteErrorReason {
 		return
 	}
-	backoff := remoteWaitBackoff.max
+	backoff := failureBackoff.max
 	if n := status.FailedIssuanceAttempts; n < 20 {
-		backoff = min(remoteWaitBackoff.base<<max(n-1, 0), remoteWaitBackoff.max)
+		backoff = min(failureBackoff.base<<max(n-1, 0), failureBackoff.max)
 	}
 	waiting.RequeueAfter = max(waiting.RequeueAfter, backoff)
 }

@@ -29,6 +29,11 @@ type tokenController struct {
 	concurrency int
 }
 
+// failureBackoff is how failed reconciles of a token back off, from a second to
+// five minutes: the controller's rate limiter, and the floor under a remote
+// system's Retry-After (backOffRemoteWaits).
+var failureBackoff = struct{ base, max time.Duration }{time.Second, 5 * time.Minute}
+
 func (tc tokenController) setup(mgr ctrl.Manager, r ctrlreconcile.Reconciler) error {
 	if err := indexIssuerRef(mgr, tc.token); err != nil {
 		return err
@@ -44,7 +49,7 @@ func (tc tokenController) setup(mgr ctrl.Manager, r ctrlreconcile.Reconciler) er
 		WatchesRawSource(tc.credentials).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: tc.concurrency,
-			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](time.Second, 5*time.Minute),
+			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[ctrlreconcile.Request](failureBackoff.base, failureBackoff.max),
 		}).
 		Complete(r)
 }
