@@ -87,8 +87,12 @@ bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256)
 ##@ Build and run
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary into bin/manager.
+build: manifests generate fmt vet plugin ## Build the manager binary into bin/manager, and the kubectl plugin.
 	go build -o $(LOCALBIN)/manager .
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-token (`kubectl token` once on your PATH).
+	go build -o $(LOCALBIN)/kubectl-token ./cmd/kubectl-token
 
 .PHONY: run
 run: manifests generate fmt vet envtest ## Run the operator here: against your kubeconfig's cluster if one answers, else a local playground.
