@@ -54,6 +54,7 @@ generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
 verify: manifests generate api-docs fmt helm-lint ## Fail when generated, formatted or tidied files differ from what is committed.
 	go mod tidy
 	cd hack/image && go mod tidy
+	cd test/promql && go mod tidy
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "generated files are out of date: run 'make manifests generate api-docs fmt && go mod tidy' and commit the result"; \
 		git status --porcelain; git --no-pager diff --stat; exit 1; \
@@ -63,11 +64,13 @@ verify: manifests generate api-docs fmt helm-lint ## Fail when generated, format
 fmt: ## Run go fmt.
 	go fmt ./...
 	cd hack/image && go fmt ./...
+	cd test/promql && go fmt ./...
 
 .PHONY: vet
 vet: ## Run go vet.
 	go vet ./...
 	cd hack/image && go vet ./...
+	cd test/promql && ../../hack/retry.sh go mod download && go vet ./...
 
 .PHONY: envtest
 envtest: ## Build (once, then cached) the kube-apiserver, etcd and kubectl that tests run.
@@ -79,6 +82,7 @@ envtest: ## Build (once, then cached) the kube-apiserver, etcd and kubectl that 
 .PHONY: test
 test: manifests generate fmt vet envtest image helm-lint $(GOTESTSUM) ## Run every test against a real kube-apiserver and etcd.
 	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" HELM="$(HELM)" IMAGE_ARCHIVE="$(IMAGE_ARCHIVE)" $(GOTESTSUM) --format pkgname-and-test-fails --format-hide-empty-pkg --hide-summary=output -- ./... $(GO_TEST_FLAGS)
+	cd test/promql && $(GOTESTSUM) --format pkgname-and-test-fails --hide-summary=output -- ./... $(GO_TEST_FLAGS)
 
 .PHONY: bench
 bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256).

@@ -18,7 +18,11 @@ func main() {
 		o   operator.Options
 		qps float64
 	)
-	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 turns it off.")
+	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8443", "Address the Prometheus metrics endpoint binds to; 0 turns it off.")
+	flag.BoolVar(&o.MetricsSecure, "metrics-secure", true,
+		"Serve metrics over HTTPS to callers the API server authenticates and authorizes for GET /metrics; false serves plain HTTP to anyone.")
+	flag.StringVar(&o.MetricsCertDir, "metrics-cert-dir", "", "Directory holding tls.crt and tls.key for the metrics endpoint; empty: a self-signed certificate.")
+	flag.BoolVar(&o.EnableHTTP2, "enable-http2", false, "Let the metrics endpoint speak HTTP/2 (off against HTTP/2 rapid reset attacks).")
 	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&o.LeaderElect, "leader-elect", true, "Elect a leader through a Lease so that only one replica reconciles at a time.")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to --operator-namespace, in a cluster or out of it.")

@@ -12,6 +12,9 @@ import (
 // DeviceAccessTokenControllerName names the controller, its field owner and its events.
 const DeviceAccessTokenControllerName = "deviceaccesstoken-controller"
 
+// deviceAccessTokenKindName is the kind in messages and metrics.
+const deviceAccessTokenKindName = "DeviceAccessToken"
+
 // +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=deviceaccesstokens,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=deviceaccesstokens/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=deviceaccesstokens/finalizers,verbs=update
@@ -33,7 +36,7 @@ type DeviceAccessTokenReconciler struct {
 
 // Reconcile runs the token lifecycle (token_lifecycle.go) for a DeviceAccessToken.
 func (r *DeviceAccessTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return lifecycle[*tokensv1alpha1.DeviceAccessToken, deviceTokenPair]{r.TokenDeps, DeviceAccessTokenControllerName, "DeviceAccessToken", &deviceAccessTokenKind{r: r}}.reconcile(ctx, req)
+	return lifecycle[*tokensv1alpha1.DeviceAccessToken, deviceTokenPair]{r.TokenDeps, DeviceAccessTokenControllerName, deviceAccessTokenKindName, &deviceAccessTokenKind{r: r}}.reconcile(ctx, req)
 }
 
 // SetupWithManager registers the controller (see tokenController); the

@@ -15,6 +15,8 @@ const (
 	PersonalTokenControllerName = "personaltoken-controller"
 	// PersonalTokenFinalizer holds a PersonalToken until its tokens are revoked.
 	PersonalTokenFinalizer = "tokens.tokenoperator.io/finalizer"
+	// personalTokenKindName is the kind in messages and metrics.
+	personalTokenKindName = "PersonalToken"
 )
 
 // +kubebuilder:rbac:groups=tokens.tokenoperator.io,resources=personaltokens,verbs=get;list;watch;update;patch
@@ -30,7 +32,7 @@ type PersonalTokenReconciler struct {
 
 // Reconcile runs the token lifecycle (token_lifecycle.go) for a PersonalToken.
 func (r *PersonalTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return lifecycle[*tokensv1alpha1.PersonalToken, personalTokenMint]{r.TokenDeps, PersonalTokenControllerName, "PersonalToken", &personalTokenKind{r: r}}.reconcile(ctx, req)
+	return lifecycle[*tokensv1alpha1.PersonalToken, personalTokenMint]{r.TokenDeps, PersonalTokenControllerName, personalTokenKindName, &personalTokenKind{r: r}}.reconcile(ctx, req)
 }
 
 // credentialsRefIndex indexes PersonalTokens by the name of their credentials Secret.

@@ -208,8 +208,5 @@ func (k *personalTokenKind) deleteWithOwnValue(ctx context.Context, st *tokenSta
 	if err != nil {
 		return err
 	}
-	if err := api.DeleteToken(ctx, id); err != nil && !awx.IsGone(err) {
-		return err
-	}
-	return nil
+	return deleteToken(ctx, api, id)
 }

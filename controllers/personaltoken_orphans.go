@@ -12,6 +12,7 @@ import (
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
+	"github.com/tokenoperator/token-operator/internal/metrics"
 )
 
 // orphanSweepInterval is how often, at most, a PersonalToken's orphan sweep runs
@@ -95,6 +96,7 @@ func (k *personalTokenKind) sweepOrphans(ctx context.Context, pt *tokensv1alpha1
 		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsGone(err) {
 			return 0, awxError(pt, fmt.Sprintf("failed to revoke orphan token %d", tok.ID), err)
 		}
+		metrics.OrphanRevoked()
 		k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.OrphanRevokedReason, "Revoke",
 			"revoked token %d: it carries this PersonalToken's marker, but no Secret holds it", tok.ID)
 	}

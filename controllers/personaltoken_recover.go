@@ -9,6 +9,7 @@ import (
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
+	"github.com/tokenoperator/token-operator/internal/metrics"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
@@ -69,6 +70,7 @@ func (k *personalTokenKind) recoverMint(ctx context.Context, pt *tokensv1alpha1.
 		if err := session.api.DeleteToken(ctx, tok.ID); err != nil && !awx.IsGone(err) {
 			return nil, awxError(pt, fmt.Sprintf("failed to revoke token %d of an interrupted mint", tok.ID), err)
 		}
+		metrics.OrphanRevoked()
 		k.r.Recorder.Eventf(pt, nil, corev1.EventTypeNormal, tokensv1alpha1.OrphanRevokedReason, "Revoke",
 			"revoked token %d of an interrupted mint, whose value was lost", tok.ID)
 	}

@@ -12,6 +12,7 @@ import (
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
+	"github.com/tokenoperator/token-operator/internal/metrics"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
@@ -78,7 +79,7 @@ func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.Perso
 			"token %d belongs to AWX user id %d but credentials Secret %q are for %q (id %d): restore that user's credentials so it can be revoked, or annotate %s=true to leave it alive",
 			id, owner, pt.Spec.CredentialsSecretRef.Name, session.me.Username, session.me.ID, tokensv1alpha1.AbandonPreviousTokensAnnotation))
 	}
-	if err := session.api.DeleteToken(ctx, id); err != nil && !awx.IsGone(err) {
+	if err := deleteToken(ctx, session.api, id); err != nil {
 		return awxError(pt, fmt.Sprintf("failed to revoke token %d", id), err)
 	}
 	pt.Status.PreviousTokens = slices.DeleteFunc(pt.Status.PreviousTokens, func(p tokensv1alpha1.PreviousToken) bool {
@@ -110,10 +111,46 @@ func (k *personalTokenKind) warnRevokedBeforeRollout(pt *tokensv1alpha1.Personal
 // asked: it stays alive at AWX, which a Warning event says, with its id, for an
 // AWX administrator to revoke.
 func (k *personalTokenKind) abandon(pt *tokensv1alpha1.PersonalToken, id, owner int64, endpoint *tokensv1alpha1.AWXEndpoint) {
+	metrics.Revocation(personalTokenKindName, metrics.RevocationAbandoned)
 	pt.Status.PreviousTokens = slices.DeleteFunc(pt.Status.PreviousTokens, func(p tokensv1alpha1.PreviousToken) bool {
 		return p.ID == id && sameEndpoint(p.Endpoint, endpoint)
 	})
 	k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.AbandonedReason, "Revoke",
 		"abandoned token %d of AWX user id %d as %s asks: it stays alive at AWX until an administrator revokes it",
 		id, owner, tokensv1alpha1.AbandonPreviousTokensAnnotation)
+}
+
+// deleteToken revokes token id at AWX and counts the outcome; a token already
+// gone counts as revoked.
+func deleteToken(ctx context.Context, api interface {
+	DeleteToken(ctx context.Context, id int64) error
+}, id int64) error {
+	err := api.DeleteToken(ctx, id)
+	switch {
+	case err == nil:
+		metrics.Revocation(personalTokenKindName, metrics.RevocationRevoked)
+	case awx.IsGone(err):
+		metrics.Revocation(personalTokenKindName, metrics.RevocationGone)
+		return nil
+	default:
+		metrics.Revocation(personalTokenKindName, metrics.RevocationFailed)
+	}
+	return err
+}
+
+// pendingRevocations counts the replaced tokens still alive at AWX, and tells
+// when the first is due at the latest: its revokeBy when consumers may hold it
+// up, else its revokeAt.
+func (k *personalTokenKind) pendingRevocations(pt *tokensv1alpha1.PersonalToken) (int, time.Time) {
+	var due time.Time
+	for _, prev := range pt.Status.PreviousTokens {
+		at := prev.RevokeAt.Time
+		if prev.RevokeBy != nil {
+			at = prev.RevokeBy.Time
+		}
+		if due.IsZero() || at.Before(due) {
+			due = at
+		}
+	}
+	return len(pt.Status.PreviousTokens), due
 }

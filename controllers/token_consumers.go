@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/metrics"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
@@ -98,6 +99,7 @@ func (l lifecycle[T, M]) advanceConsumers(ctx context.Context, c consumerRollout
 		}
 	}
 	if len(restarted) > 0 {
+		metrics.ConsumersRestarted(len(restarted))
 		l.Recorder.Eventf(c.token, nil, corev1.EventTypeNormal, tokensv1alpha1.ConsumersRestartedReason, "Restart",
 			"restarted %s to load the new content of Secret %q", strings.Join(restarted, ", "), c.secret)
 	}

@@ -93,6 +93,9 @@ type inPlaceUpdater[T tokenObject] interface {
 type revoker[T tokenObject] interface {
 	revokeDue(ctx context.Context, obj T, st *tokenState) (next time.Duration, err error)
 	revokeReplacedDue(ctx context.Context, obj T, st *tokenState) (next time.Duration, err error)
+	// pendingRevocations counts the replaced tokens still alive, and tells when
+	// the first of them is due at the latest (zero: none).
+	pendingRevocations(obj T) (count int, due time.Time)
 }
 
 // finalizer holds a token being deleted until the kind has cleaned up at the

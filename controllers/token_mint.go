@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/metrics"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 	"github.com/tokenoperator/token-operator/internal/rotation"
 )
@@ -101,6 +102,7 @@ func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, mint
 		note += " (" + why.Reason + ")"
 	}
 	l.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Mint", "%s", note)
+	metrics.Minted(l.kindName, why.Reason)
 	return nil
 }
 

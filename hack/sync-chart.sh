@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes the Helm chart's CRDs and RBAC rules from config/, where controller-gen
+# Writes the Helm chart's CRDs, RBAC rules, alerts and dashboard from config/, where controller-gen
 # generates them, so that the chart and `make deploy` never drift apart. Run by
 # `make manifests`; `make verify` fails when the result differs from what is
 # committed.
@@ -59,3 +59,13 @@ role config/rbac/leader_election_role.yaml "$templates/leader-election-role.yaml
   'eq (include "token-operator.leaderElect" .) "true"' '{{ default .Release.Namespace .Values.leaderElection.namespace }}'
 role config/rbac/tokens_viewer_role.yaml "$templates/view-role.yaml" ClusterRole -view
 role config/rbac/tokens_editor_role.yaml "$templates/edit-role.yaml" ClusterRole -edit
+role config/rbac/metrics_auth_role.yaml "$templates/metrics-auth-role.yaml" ClusterRole -metrics-auth \
+  'and .Values.metrics.enabled .Values.metrics.secure'
+role config/rbac/metrics_reader_role.yaml "$templates/metrics-reader-role.yaml" ClusterRole -metrics-reader \
+  'and .Values.metrics.enabled .Values.metrics.secure'
+
+# The alerts and the dashboard, which the chart's templates read as they are:
+# their {{ }} are Prometheus's and Grafana's, not Helm's.
+mkdir -p charts/token-operator/files
+sed -n '/^spec:/,$p' config/prometheus/prometheus_rule.yaml >charts/token-operator/files/prometheus-rule-spec.yaml
+cp config/grafana/token-operator-dashboard.json charts/token-operator/files/grafana-dashboard.json

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tokenoperator/token-operator/internal/metrics"
 	"github.com/tokenoperator/token-operator/internal/remote"
 )
 
@@ -172,8 +173,9 @@ func (c *Client) Format(f fmt.State, _ rune) {
 
 // call sends one request to apiPath (an absolute path below the base URL,
 // e.g. /api/v2/me/) and decodes a 2xx JSON reply into out (when not nil).
-// A non-2xx reply is an *APIError; no reply is a *RequestError.
-func (c *Client) call(ctx context.Context, method, apiPath string, query url.Values, in, out any) error {
+// A non-2xx reply is an *APIError; no reply is a *RequestError. op names the
+// request in the operator's metrics.
+func (c *Client) call(ctx context.Context, op, method, apiPath string, query url.Values, in, out any) error {
 	path := c.base.Path + apiPath
 	var body io.Reader
 	if in != nil {
@@ -206,12 +208,15 @@ func (c *Client) call(ctx context.Context, method, apiPath string, query url.Val
 	}
 	c.authorize(req)
 
+	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
+		metrics.RemoteRequest(metrics.SystemAWX, op, 0, time.Since(start))
 		return fail(unwrapURLError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
+	metrics.RemoteRequest(metrics.SystemAWX, op, resp.StatusCode, time.Since(start))
 	if err != nil {
 		return fail(unwrapURLError(err))
 	}

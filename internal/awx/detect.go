@@ -27,7 +27,7 @@ func (c *Client) API(ctx context.Context) (API, error) {
 		return api, nil
 	}
 	var reply meReply
-	err := c.call(ctx, http.MethodGet, gatewayPrefix+"me/", nil, nil, &reply)
+	err := c.call(ctx, "detect_api", http.MethodGet, gatewayPrefix+"me/", nil, nil, &reply)
 	var api API
 	switch status := statusOf(err); {
 	case err == nil:

@@ -25,7 +25,7 @@ func (c *Client) Probe(ctx context.Context) (API, error) {
 		paths = []string{gatewayPrefix}
 	}
 	for _, prefix := range paths {
-		err := c.call(ctx, http.MethodGet, prefix+"me/", nil, nil, nil)
+		err := c.call(ctx, "probe", http.MethodGet, prefix+"me/", nil, nil, nil)
 		switch status := statusOf(err); {
 		case err == nil, status == http.StatusUnauthorized, status == http.StatusForbidden:
 			return api, nil

@@ -93,7 +93,7 @@ func (c *Client) Me(ctx context.Context) (User, error) {
 func (c *Client) fetchMe(ctx context.Context, prefix string) (User, error) {
 	path := prefix + "me/"
 	var reply meReply
-	if err := c.call(ctx, http.MethodGet, path, nil, nil, &reply); err != nil {
+	if err := c.call(ctx, "me", http.MethodGet, path, nil, nil, &reply); err != nil {
 		return User{}, err
 	}
 	u, err := reply.user()
@@ -130,7 +130,7 @@ func (c *Client) CreateToken(ctx context.Context, req CreateRequest) (CreatedTok
 		body["scope"] = scopeString(req.Scopes)
 	}
 	var w wireToken
-	if err := c.call(ctx, http.MethodPost, path, nil, body, &w); err != nil {
+	if err := c.call(ctx, "create_token", http.MethodPost, path, nil, body, &w); err != nil {
 		return CreatedToken{}, err
 	}
 	fail := func(err error) (CreatedToken, error) {
@@ -148,7 +148,7 @@ func (c *Client) CreateToken(ctx context.Context, req CreateRequest) (CreatedTok
 
 // GetToken reads one token; its value is never shown again.
 func (c *Client) GetToken(ctx context.Context, id int64) (Token, error) {
-	return c.tokenCall(ctx, http.MethodGet, id, nil)
+	return c.tokenCall(ctx, "get_token", http.MethodGet, id, nil)
 }
 
 // UpdateToken PATCHes the description and/or scopes of a token in place.
@@ -160,7 +160,7 @@ func (c *Client) UpdateToken(ctx context.Context, id int64, upd Update) (Token, 
 	if upd.Scopes != nil {
 		body["scope"] = scopeString(upd.Scopes)
 	}
-	return c.tokenCall(ctx, http.MethodPatch, id, body)
+	return c.tokenCall(ctx, "update_token", http.MethodPatch, id, body)
 }
 
 // DeleteToken revokes a token. A 404 (already gone, or not the caller's)
@@ -170,10 +170,10 @@ func (c *Client) DeleteToken(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	return c.call(ctx, http.MethodDelete, tokenPath(prefix, id), nil, nil, nil)
+	return c.call(ctx, "delete_token", http.MethodDelete, tokenPath(prefix, id), nil, nil, nil)
 }
 
-func (c *Client) tokenCall(ctx context.Context, method string, id int64, body map[string]any) (Token, error) {
+func (c *Client) tokenCall(ctx context.Context, op, method string, id int64, body map[string]any) (Token, error) {
 	prefix, err := c.apiPrefix(ctx)
 	if err != nil {
 		return Token{}, err
@@ -184,7 +184,7 @@ func (c *Client) tokenCall(ctx context.Context, method string, id int64, body ma
 	if body != nil {
 		in = body
 	}
-	if err := c.call(ctx, method, path, nil, in, &w); err != nil {
+	if err := c.call(ctx, op, method, path, nil, in, &w); err != nil {
 		return Token{}, err
 	}
 	tok, err := w.token()
@@ -228,7 +228,7 @@ func (c *Client) ListTokens(ctx context.Context, opts ListOptions) ([]Token, err
 				Err: fmt.Errorf("%w: more than %d pages", ErrMalformedReply, maxListPages)}
 		}
 		var reply listReply
-		if err := c.call(ctx, http.MethodGet, path, q, nil, &reply); err != nil {
+		if err := c.call(ctx, "list_tokens", http.MethodGet, path, q, nil, &reply); err != nil {
 			return nil, err
 		}
 		for _, w := range reply.Results {

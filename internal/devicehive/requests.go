@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/sets"
 
+	"github.com/tokenoperator/token-operator/internal/metrics"
 	"github.com/tokenoperator/token-operator/internal/remote"
 )
 
@@ -47,7 +48,7 @@ func (c *Client) Login(ctx context.Context, login string, password Secret) (Toke
 	}
 	body := map[string]string{"login": login, "password": password.Reveal()}
 	var resp tokenResponse
-	if err := c.post(ctx, pathLogin, "", body, &resp, password); err != nil {
+	if err := c.post(ctx, "login", pathLogin, "", body, &resp, password); err != nil {
 		return TokenPair{}, err
 	}
 	pair, _, err := readPair(pathLogin, resp)
@@ -62,7 +63,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken Secret) (Secret, time
 	}
 	body := map[string]string{"refreshToken": refreshToken.Reveal()}
 	var resp tokenResponse
-	if err := c.post(ctx, pathRefresh, "", body, &resp, refreshToken); err != nil {
+	if err := c.post(ctx, "refresh", pathRefresh, "", body, &resp, refreshToken); err != nil {
 		return "", time.Time{}, err
 	}
 	access, err := readToken(pathRefresh, "accessToken", resp.AccessToken, AccessTokenType)
@@ -105,7 +106,7 @@ func (c *Client) Create(ctx context.Context, bearer Secret, r Rights, accessExpi
 		RefreshExpiration: refreshExpiresAt.UTC().Format(dateLayout),
 	}
 	var resp tokenResponse
-	if err := c.post(ctx, pathCreate, bearer, body, &resp, bearer); err != nil {
+	if err := c.post(ctx, "create_token", pathCreate, bearer, body, &resp, bearer); err != nil {
 		return TokenPair{}, err
 	}
 	pair, granted, err := readPair(pathCreate, resp)
@@ -171,8 +172,9 @@ func (r Rights) Mismatch(granted Claims) string {
 }
 
 // post sends one JSON call and decodes a 2xx answer into out. sent lists the
-// secrets in the request, scrubbed from any error text.
-func (c *Client) post(ctx context.Context, path string, bearer Secret, in, out any, sent ...Secret) error {
+// secrets in the request, scrubbed from any error text. op names the request in
+// the operator's metrics.
+func (c *Client) post(ctx context.Context, op, path string, bearer Secret, in, out any, sent ...Secret) error {
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("devicehive: POST %s: encode request: %w", path, err)
@@ -186,8 +188,10 @@ func (c *Client) post(ctx context.Context, path string, bearer Secret, in, out a
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer.Reveal())
 	}
+	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
+		metrics.RemoteRequest(metrics.SystemDeviceHive, op, 0, time.Since(start))
 		// url.Error repeats the whole URL; the path is enough.
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -197,6 +201,7 @@ func (c *Client) post(ctx context.Context, path string, bearer Secret, in, out a
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	metrics.RemoteRequest(metrics.SystemDeviceHive, op, resp.StatusCode, time.Since(start))
 	if err != nil {
 		return fmt.Errorf("devicehive: POST %s: read response: %w", path, err)
 	}

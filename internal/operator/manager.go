@@ -3,6 +3,7 @@
 package operator
 
 import (
+	"crypto/tls"
 	"os"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -26,7 +28,17 @@ import (
 
 // Options configure the manager.
 type Options struct {
-	MetricsAddr, ProbeAddr  string
+	MetricsAddr, ProbeAddr string
+	// MetricsSecure serves metrics over HTTPS to callers the API server
+	// authenticates and authorizes for GET /metrics; false serves plain HTTP to
+	// anyone, for local runs.
+	MetricsSecure bool
+	// MetricsCertDir holds tls.crt and tls.key for the metrics endpoint; empty:
+	// a self-signed certificate made at start.
+	MetricsCertDir string
+	// EnableHTTP2 lets the metrics endpoint speak HTTP/2, off by default against
+	// the HTTP/2 rapid reset and stream cancellation attacks.
+	EnableHTTP2 bool
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	// KubeAPIQPS < 0 leaves the pace to the API server's priority and fairness.
@@ -86,7 +98,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Logger:                  o.Logger,
 		Scheme:                  NewScheme(),
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "token-operator.tokenoperator.io",
@@ -152,4 +164,20 @@ func withDefaults(o Options) Options {
 	}
 	o.Consumers.RestartWindow = max(o.Consumers.RestartWindow, 0)
 	return o
+}
+
+// metricsOptions serves the metrics as o says: by default over HTTPS, to whom the
+// API server authenticates (TokenReview) and authorizes (SubjectAccessReview).
+func metricsOptions(o Options) metricsserver.Options {
+	opts := metricsserver.Options{BindAddress: o.MetricsAddr}
+	if !o.MetricsSecure {
+		return opts
+	}
+	opts.SecureServing = true
+	opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	opts.CertDir = o.MetricsCertDir
+	if !o.EnableHTTP2 {
+		opts.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	}
+	return opts
 }
