@@ -2,15 +2,18 @@ package kubectltoken_test
 
 import (
 	"bytes"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -181,4 +184,17 @@ func (w *world) mustRun(args ...string) string {
 		w.t.Fatalf("kubectl token %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// until matches how the plugin prints the time left until at ("19m", as kubectl
+// prints ages), allowing for the seconds between the command and this check.
+func until(at time.Time) types.GomegaMatcher {
+	d := time.Until(at)
+	return Or(Equal(duration.HumanDuration(d)), Equal(duration.HumanDuration(d+time.Second)), Equal(duration.HumanDuration(d+2*time.Second)))
+}
+
+// stamp is how the plugin prints a time: RFC 3339 then, in brackets, how far it
+// is from now; as a regular expression.
+func stamp(at *metav1.Time) string {
+	return regexp.QuoteMeta(at.UTC().Format(time.RFC3339)) + ` \((in [^)]+|[^)]+ ago)\)`
 }

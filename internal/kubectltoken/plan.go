@@ -87,7 +87,7 @@ func (p *planOptions) run(ctx context.Context) error {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Token, b.Token))
 	})
 	if p.output != "" {
-		return printStructured(p.streams.Out, p.output, map[string]any{"within": p.within.String(), "items": items})
+		return printStructured(p.streams.Out, p.output, map[string]any{"within": shortDuration(p.within), "items": items})
 	}
 	if len(items) == 0 {
 		_, err := fmt.Fprintf(p.streams.Out, "Nothing rotates or is revoked within %s.\n", shortDuration(p.within))

@@ -76,24 +76,23 @@ func revocationWhy(t token, prev tokensv1alpha1.PreviousToken, now time.Time) st
 	// The operator waits on consumers until every one recorded for the Secret's
 	// current content has rolled out.
 	waits := prev.RevokeBy != nil && (st.SecretVersion == "" || len(waiting) > 0)
-	why := "the rotation overlap ends"
-	switch {
-	case waits && len(waiting) > 0:
-		why += fmt.Sprintf(", then it waits on %s to roll out, until its revokeBy %s at the latest",
-			strings.Join(waiting, ", "), prev.RevokeBy.UTC().Format(time.RFC3339))
-	case waits:
-		why += fmt.Sprintf(", then it waits on the Secret's consumers to be found, until its revokeBy %s at the latest",
-			prev.RevokeBy.UTC().Format(time.RFC3339))
-	case prev.RevokeBy != nil:
-		why += " and the Secret's consumers have rolled out"
+	overlap := "its rotation overlap ends"
+	if !prev.RevokeAt.After(now) {
+		overlap = "its rotation overlap has ended"
 	}
 	switch {
-	case prev.RevokeAt.After(now):
-		return why
 	case waits && prev.RevokeBy.After(now):
-		return "overlap over: " + why
+		on := "the Secret's consumers to be found"
+		if len(waiting) > 0 {
+			on = strings.Join(waiting, ", ") + " to roll out"
+		}
+		return fmt.Sprintf("%s, then it waits on %s, until its revokeBy %s at the latest", overlap, on, prev.RevokeBy.UTC().Format(time.RFC3339))
+	case prev.RevokeAt.After(now) && prev.RevokeBy != nil:
+		return overlap + ", and the Secret's consumers have rolled out"
+	case prev.RevokeAt.After(now):
+		return overlap
 	}
-	return "overdue: " + why + "; Ready says: " + readyMessage(st.Conditions)
+	return "overdue: " + overlap + " and nothing holds it back, yet it is not revoked; Ready says: " + readyMessage(st.Conditions)
 }
 
 // shortDuration is d as a spec writes it: 1m, 720h, 1h30m.
