@@ -29,6 +29,8 @@ func main() {
 	flag.Float64Var(&qps, "kube-api-qps", -1, "Queries per second to the Kubernetes API; negative leaves the pace to the API server's priority and fairness.")
 	flag.IntVar(&o.KubeAPIBurst, "kube-api-burst", 0, "Burst of queries to the Kubernetes API when kube-api-qps is positive.")
 	flag.IntVar(&o.Concurrency, "concurrency", 4, "Tokens of each kind reconciled at once.")
+	flag.StringVar(&o.Shard, "shard", "", "Label selector of the tokens this operator reconciles, to split them between several operator Deployments, e.g. '"+
+		operator.ShardLabel+" in (shard1)' (and 'notin (shard1)' for the main one); empty: every token. Each shard has its own leader election Lease.")
 	flag.DurationVar(&o.RemoteTimeout, "remote-timeout", operator.DefaultRemoteTimeout, "Timeout of each call to a remote token API.")
 	flag.StringVar(&o.OperatorNamespace, "operator-namespace", operator.OperatorNamespaceFromEnv(), "Namespace of the Secrets that ClusterTokenIssuers name.")
 	flag.IntVar(&o.RemoteCallsPerIssuer, "remote-calls-per-issuer", controllers.DefaultRemoteCallsPerIssuer,

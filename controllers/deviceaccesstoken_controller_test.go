@@ -19,6 +19,7 @@ import (
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/devicehive"
 	"github.com/tokenoperator/token-operator/internal/devicehive/dhtest"
+	"github.com/tokenoperator/token-operator/internal/schedule"
 	"github.com/tokenoperator/token-operator/internal/testenv"
 )
 
@@ -143,13 +144,13 @@ func TestDeviceAccessTokenReconciler_RenewsBeforeExpiry(t *testing.T) {
 		dat.Spec.AccessTokenLifetime = metav1.Duration{Duration: time.Minute}
 		dat.Spec.RefreshTokenLifetime = metav1.Duration{Duration: 10 * time.Minute}
 	})
-	// A third of a minute before expiry, 60s - 19.8s, in the whole seconds status keeps.
-	const renewAfter = 40 * time.Second
-
 	result, err := e.reconcile(r, dat)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(result.RequeueAfter).To(Equal(renewAfter), "next look at the renewal time")
 	first := e.get(dat)
+	// A third of a minute before expiry, 60s - 19.8s, in the whole seconds status
+	// keeps, less this token's share of the jitter that spreads renewals.
+	renewAfter := 40*time.Second - schedule.Jitter(string(first.UID), 40*time.Second)
+	g.Expect(result.RequeueAfter).To(Equal(renewAfter), "next look at the renewal time")
 	g.Expect(first.Status.ExpiresAt.Time).To(BeTemporally("==", clk.Now().Add(time.Minute)))
 	// Status times hold whole seconds.
 	g.Expect(first.Status.RenewalTime.Time).To(BeTemporally("==", clk.Now().Add(renewAfter)))

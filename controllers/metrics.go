@@ -33,4 +33,3 @@ func (l lifecycle[T, M]) recordMetrics(obj T, finalizerName string) {
 	}
 	metrics.RecordToken(t)
 }
-

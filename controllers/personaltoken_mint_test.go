@@ -18,6 +18,7 @@ import (
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
+	"github.com/tokenoperator/token-operator/internal/schedule"
 )
 
 func TestPersonalTokenReconciler_RotatesAfterMaxAgeAndRevokesAfterOverlap(t *testing.T) {
@@ -34,10 +35,12 @@ func TestPersonalTokenReconciler_RotatesAfterMaxAgeAndRevokesAfterOverlap(t *tes
 
 	result, err := e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(result.RequeueAfter).To(Equal(time.Hour), "next look at the renewal time")
 	first := e.get(pt)
+	// maxAge, less this token's share of the jitter that spreads renewals.
+	renewAfter := time.Hour - schedule.Jitter(string(first.UID), time.Hour)
+	g.Expect(result.RequeueAfter).To(Equal(renewAfter), "next look at the renewal time")
 	oldValue := string(e.secret("rotating-awx").Data["CONTROLLER_OAUTH_TOKEN"])
-	g.Expect(first.Status.RenewalTime.Time).To(BeTemporally("==", clk.Now().Add(time.Hour)))
+	g.Expect(first.Status.RenewalTime.Time).To(BeTemporally("==", clk.Now().Add(renewAfter)))
 
 	clk.Step(time.Hour)
 	result, err = e.reconcile(r, pt)
@@ -61,7 +64,7 @@ func TestPersonalTokenReconciler_RotatesAfterMaxAgeAndRevokesAfterOverlap(t *tes
 	_, _, oldAlive = e.awx.Authenticate(oldValue)
 	g.Expect(oldAlive).To(BeFalse(), "revoked once the overlap has passed")
 	g.Expect(e.get(pt).Status.PreviousTokens).To(BeEmpty())
-	g.Expect(result.RequeueAfter).To(Equal(50*time.Minute), "next look at the next renewal")
+	g.Expect(result.RequeueAfter).To(Equal(50*time.Minute-schedule.Jitter(string(first.UID), time.Hour)), "next look at the next renewal")
 	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
 }
 

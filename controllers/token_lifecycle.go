@@ -132,7 +132,7 @@ func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *toke
 	}
 	// A renewal already due waits for the user like the mint does: it is no
 	// reason to look again at once.
-	at, renewal := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.Clock.Now())
+	at, renewal := schedule.Renewal(status, obj.GetRotation(), st.maxAge, string(obj.GetUID()), l.Clock.Now())
 	if !at.After(l.Clock.Now()) {
 		renewal = 0
 	}
@@ -261,7 +261,7 @@ func (l lifecycle[T, M]) revokeDue(ctx context.Context, obj T, st *tokenState) e
 // consumers are due to be looked at.
 func (l lifecycle[T, M]) scheduleRenewal(_ context.Context, obj T, st *tokenState) error {
 	status := obj.GetTokenStatus()
-	at, requeue := schedule.Renewal(status, obj.GetRotation(), st.maxAge, l.Clock.Now())
+	at, requeue := schedule.Renewal(status, obj.GetRotation(), st.maxAge, string(obj.GetUID()), l.Clock.Now())
 	st.requeue = reconcile.LowestRequeue(reconcile.LowestRequeue(requeue, st.nextRevoke), st.nextConsumers)
 	st.ready = l.kind.readyMessage(obj)
 	status.RenewalTime = nil

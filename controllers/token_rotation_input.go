@@ -15,7 +15,7 @@ import (
 // Each kind adds what is its own.
 func rotationInputOf(obj tokenObject, secret *corev1.Secret, now time.Time, maxAge time.Duration) rotation.Input {
 	status := obj.GetTokenStatus()
-	renewal, _ := schedule.Renewal(status, obj.GetRotation(), maxAge, now)
+	renewal, _ := schedule.Renewal(status, obj.GetRotation(), maxAge, string(obj.GetUID()), now)
 	in := rotation.Input{
 		Now:             now,
 		SecretName:      obj.GetSecretTemplate().Name,

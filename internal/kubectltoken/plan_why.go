@@ -49,11 +49,12 @@ func renewalReason(t token, now time.Time) string {
 	st, rotation := t.status(), t.obj.GetRotation()
 	if st.ExpiresAt != nil {
 		// maxAge 0 leaves the rule of the expiry alone.
-		if byExpiry, _ := schedule.Renewal(st, rotation, 0, now); byExpiry.Equal(st.RenewalTime.Time) {
+		if byExpiry, _ := schedule.Renewal(st, rotation, 0, string(t.obj.GetUID()), now); byExpiry.Equal(st.RenewalTime.Time) {
 			left := st.ExpiresAt.Sub(byExpiry)
 			rule := fmt.Sprintf("renewBeforePercentage %d%%", schedule.DefaultRenewBeforePercentage)
 			switch {
-			case rotation != nil && rotation.RenewBefore != nil && rotation.RenewBefore.Duration == left:
+			// The operator uses renewBefore when it is shorter than the lifetime.
+			case rotation != nil && rotation.RenewBefore != nil && rotation.RenewBefore.Duration < st.ExpiresAt.Sub(st.IssuedAt.Time):
 				rule = "renewBefore"
 			case rotation != nil && rotation.RenewBeforePercentage != nil:
 				rule = fmt.Sprintf("renewBeforePercentage %d%%", *rotation.RenewBeforePercentage)
@@ -61,11 +62,12 @@ func renewalReason(t token, now time.Time) string {
 			return fmt.Sprintf("%s before it expires at %s (%s)", shortDuration(left), st.ExpiresAt.UTC().Format(time.RFC3339), rule)
 		}
 	}
+	// The renewal comes up to schedule.Jitter early, to spread tokens created together.
 	age := st.RenewalTime.Sub(st.IssuedAt.Time)
-	if rotation != nil && rotation.MaxAge != nil && rotation.MaxAge.Duration == age {
-		return fmt.Sprintf("maxAge %s reached", shortDuration(age))
+	if rotation != nil && rotation.MaxAge != nil && rotation.MaxAge.Duration-schedule.Jitter(string(t.obj.GetUID()), rotation.MaxAge.Duration) == age {
+		return fmt.Sprintf("maxAge %s reached", shortDuration(rotation.MaxAge.Duration))
 	}
-	return fmt.Sprintf("the issuer's policy maxAge %s reached", shortDuration(age))
+	return fmt.Sprintf("the issuer's policy maxAge reached (at an age of %s)", shortDuration(age))
 }
 
 // revocationWhy says what a replaced AWX token's revocation waits for: the

@@ -38,14 +38,18 @@ type Options struct {
 	MetricsCertDir string
 	// EnableHTTP2 lets the metrics endpoint speak HTTP/2, off by default against
 	// the HTTP/2 rapid reset and stream cancellation attacks.
-	EnableHTTP2 bool
+	EnableHTTP2             bool
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	// KubeAPIQPS < 0 leaves the pace to the API server's priority and fairness.
 	KubeAPIQPS   float32
 	KubeAPIBurst int
 	// Concurrency is how many tokens of each kind are reconciled at once.
-	Concurrency   int
+	Concurrency int
+	// Shard, a label selector, limits the operator to the tokens it selects, so
+	// that several operator Deployments split the tokens of one cluster (see
+	// ShardLabel); empty: every token.
+	Shard         string
 	RemoteTimeout time.Duration
 	// OperatorNamespace holds the Secrets that ClusterTokenIssuers name.
 	OperatorNamespace string
@@ -95,15 +99,19 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	cfg.QPS = o.KubeAPIQPS
 	cfg.Burst = o.KubeAPIBurst
 
+	byObject, err := cachedObjects(o.Shard)
+	if err != nil {
+		return nil, err
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Logger:                  o.Logger,
 		Scheme:                  NewScheme(),
 		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElect,
-		LeaderElectionID:        "token-operator.tokenoperator.io",
+		LeaderElectionID:        leaderElectionID(o.Shard),
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
-		Cache:                   cache.Options{ByObject: controllers.OwnedSecretsOnly()},
+		Cache:                   cache.Options{ByObject: byObject},
 	})
 	if err != nil {
 		return nil, err

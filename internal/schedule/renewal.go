@@ -2,6 +2,7 @@
 package schedule
 
 import (
+	"hash/fnv"
 	"time"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -22,10 +23,9 @@ const minRequeue = time.Second
 // when the token whose times status records is renewed (zero: never, as for a
 // token without expiry or maxAge, or one not minted yet) and how long until the
 // reconcile that renews it: at the renewal, never at once, and at least once a
-// day. maxAge is the effective one (see EffectiveMaxAge); zero means none.
-// A per-token jitter, to spread tokens created together, belongs here too, so
-// that all readers see the same shifted time.
-func Renewal(status *tokensv1alpha1.TokenStatus, rotation *tokensv1alpha1.Rotation, maxAge time.Duration, now time.Time) (at time.Time, requeue time.Duration) {
+// day. maxAge is the effective one (see EffectiveMaxAge); zero means none. key
+// identifies the token (its UID) for its jitter: see Jitter.
+func Renewal(status *tokensv1alpha1.TokenStatus, rotation *tokensv1alpha1.Rotation, maxAge time.Duration, key string, now time.Time) (at time.Time, requeue time.Duration) {
 	if status.IssuedAt == nil {
 		return time.Time{}, maxRequeue
 	}
@@ -37,6 +37,7 @@ func Renewal(status *tokensv1alpha1.TokenStatus, rotation *tokensv1alpha1.Rotati
 	if at.IsZero() {
 		return at, maxRequeue
 	}
+	at = at.Add(-Jitter(key, at.Sub(status.IssuedAt.Time)))
 	return at, min(maxRequeue, max(at.Sub(now), minRequeue))
 }
 
@@ -88,4 +89,23 @@ func EffectiveMaxAge(rotation *tokensv1alpha1.Rotation, policyMaxAge *time.Durat
 		maxAge = *policyMaxAge
 	}
 	return maxAge
+}
+
+// MaxJitter caps how much earlier than its settings say a token is renewed.
+const MaxJitter = 30 * time.Minute
+
+// Jitter is how much earlier than its rotation settings say the token key is
+// renewed, when it is used for lifetime before its renewal: a share of up to a
+// tenth of that, capped at MaxJitter, in whole seconds, fixed for the token (a
+// hash of key; none without a key). Tokens created together, with the same settings, would
+// otherwise all renew in the same second, and call their remote system at once.
+// It is never later: the settings stay a promise about how old a token gets.
+func Jitter(key string, lifetime time.Duration) time.Duration {
+	window := min(lifetime/10, MaxJitter) / time.Second
+	if key == "" || window <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(key))
+	return time.Duration(h.Sum64()%uint64(window+1)) * time.Second
 }

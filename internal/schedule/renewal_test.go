@@ -5,6 +5,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/uuid"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 )
@@ -87,9 +88,66 @@ func Test_Renewal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gotAt, gotRequeue := Renewal(&tt.status, nil, tt.maxAge, tt.now)
+			gotAt, gotRequeue := Renewal(&tt.status, nil, tt.maxAge, "", tt.now) // no key: no jitter
 			if !gotAt.Equal(tt.wantAt) || gotRequeue != tt.wantRequeue {
 				t.Errorf("Renewal() = %v, %v; want %v, %v", gotAt, gotRequeue, tt.wantAt, tt.wantRequeue)
+			}
+		})
+	}
+}
+
+// Test_Renewal_spreadsTokensCreatedTogether: 1,000 tokens issued in the same
+// second with the same maxAge do not all renew in the same second, and none
+// renews later than its maxAge or earlier than the jitter allows.
+func Test_Renewal_spreadsTokensCreatedTogether(t *testing.T) {
+	issued := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	maxAge := 24 * time.Hour
+	status := &tokensv1alpha1.TokenStatus{IssuedAt: &metav1.Time{Time: issued}}
+	perSecond := map[time.Time]int{}
+	for range 1000 {
+		at, _ := Renewal(status, nil, maxAge, string(uuid.NewUUID()), issued)
+		if at.After(issued.Add(maxAge)) || at.Before(issued.Add(maxAge-MaxJitter)) {
+			t.Fatalf("renewal %s outside [maxAge - %s, maxAge]", at.Sub(issued), MaxJitter)
+		}
+		perSecond[at]++
+	}
+	busiest := 0
+	for _, n := range perSecond {
+		busiest = max(busiest, n)
+	}
+	// 1,801 seconds to spread over: a fair hash puts a handful in the busiest.
+	if len(perSecond) < 500 || busiest > 10 {
+		t.Errorf("1,000 renewals fall in %d distinct seconds, at most %d in one: not spread", len(perSecond), busiest)
+	}
+	key := string(uuid.NewUUID())
+	first, _ := Renewal(status, nil, maxAge, key, issued)
+	again, _ := Renewal(status, nil, maxAge, key, issued.Add(time.Hour))
+	if !first.Equal(again) {
+		t.Errorf("a token's renewal moved from %s to %s between two reconciles", first, again)
+	}
+}
+
+func Test_Jitter(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		lifetime time.Duration
+		max      time.Duration
+	}{
+		{"a tenth of a short lifetime", 20 * time.Minute, 2 * time.Minute},
+		{"capped for long ones", 90 * 24 * time.Hour, MaxJitter},
+		{"none under ten seconds", 9 * time.Second, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := 0 * time.Second
+			for range 200 {
+				j := Jitter(string(uuid.NewUUID()), tc.lifetime)
+				if j < 0 || j > tc.max || j%time.Second != 0 {
+					t.Fatalf("Jitter = %s, want whole seconds in [0, %s]", j, tc.max)
+				}
+				seen = max(seen, j)
+			}
+			if tc.max > 0 && seen < tc.max/2 {
+				t.Errorf("200 tokens jitter at most %s of the %s allowed", seen, tc.max)
 			}
 		})
 	}

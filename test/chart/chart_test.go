@@ -43,7 +43,8 @@ func TestChart_NonDefaultValuesInstall(t *testing.T) {
 		"crds.enabled=false", "serviceAccount.name=token-robot", "podDisruptionBudget.enabled=true",
 		"metrics.serviceMonitor.enabled=true", "extraArgs={--zap-log-level=debug}",
 		"extraEnv[0].name=HTTPS_PROXY", "extraEnv[0].value=http://proxy.example:3128",
-		"priorityClassName=system-cluster-critical", "leaderElection.enabled=false")
+		"priorityClassName=system-cluster-critical", "leaderElection.enabled=false",
+		"shard=sharding.tokenoperator.io/key in (shard1)")
 	g.Expect(find(objs, "CustomResourceDefinition")).To(BeEmpty(), "crds.enabled=false installs no CRD")
 	g.Expect(find(objs, "ServiceMonitor")).To(HaveLen(1))
 	install(t, "platform-tokens", objs, "ServiceMonitor")
@@ -55,6 +56,7 @@ func TestChart_NonDefaultValuesInstall(t *testing.T) {
 	g.Expect(d.Spec.Template.Spec.PriorityClassName).To(Equal("system-cluster-critical"))
 	manager := d.Spec.Template.Spec.Containers[0]
 	g.Expect(manager.Image).To(Equal("registry.example/token-operator@" + digest))
+	g.Expect(manager.Args).To(ContainElement("--shard=sharding.tokenoperator.io/key in (shard1)"))
 	g.Expect(manager.Args).To(ContainElements("--leader-elect=true", "--zap-log-level=debug"),
 		"more than one replica needs leader election whatever leaderElection.enabled says")
 	g.Expect(manager.Env).To(ContainElement(corev1.EnvVar{Name: "HTTPS_PROXY", Value: "http://proxy.example:3128"}))
