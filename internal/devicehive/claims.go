@@ -41,20 +41,6 @@ func (NoRegisteredClaims) GetIssuer() (string, error)                   { return
 func (NoRegisteredClaims) GetSubject() (string, error)                  { return "", nil }
 func (NoRegisteredClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
-// mintClaims is the token body we sign. Field order is the server's own
-// (a, e, t, u, n, dt), so our tokens read like the ones it mints.
-type mintClaims struct {
-	NoRegisteredClaims
-	Payload struct {
-		A  []int    `json:"a"`
-		E  int64    `json:"e"`
-		T  int      `json:"t"`
-		U  int64    `json:"u"`
-		N  []string `json:"n"`
-		DT []string `json:"dt"`
-	} `json:"payload"`
-}
-
 // readClaims is the token body we read: pointers tell a missing claim from a
 // zero one (t: 0 is a refresh token, a missing t is a broken token).
 type readClaims struct {
