@@ -232,4 +232,3 @@ func (w *processWorld) serviceAccountToken(name string, bound bool) string {
 	}
 	return req.Status.Token
 }
-
