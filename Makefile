@@ -37,9 +37,10 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC under config/, and the chart's copies of them.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC under config/, the chart's copies of them, and the Argo CD argocd-cm patch.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
 	hack/sync-chart.sh
+	hack/argocd-cm.sh
 
 .PHONY: api-docs
 api-docs: $(CRD_REF_DOCS) ## Generate the API reference, docs/api.md, from the Go types.
