@@ -89,6 +89,12 @@ test: manifests generate fmt vet envtest image helm-lint $(GOTESTSUM) ## Run eve
 bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256).
 	go test ./internal/devicehive/ -run '^$$' -bench . -benchmem -count=3
 
+# N tokens (default 1000), after UNRELATED_SECRETS Secrets the operator does not
+# own; MANAGER_ARGS adds operator flags; PROFILE=file takes a CPU profile.
+.PHONY: bench-scale
+bench-scale: envtest ## Measure the operator at scale: N PersonalTokens to Ready against a bare client's pace, API writes per token, idle work, peak memory.
+	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" go run ./test/scale/bench
+
 ##@ Build and run
 
 .PHONY: build

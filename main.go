@@ -24,11 +24,12 @@ func main() {
 	flag.StringVar(&o.MetricsCertDir, "metrics-cert-dir", "", "Directory holding tls.crt and tls.key for the metrics endpoint; empty: a self-signed certificate.")
 	flag.BoolVar(&o.EnableHTTP2, "enable-http2", false, "Let the metrics endpoint speak HTTP/2 (off against HTTP/2 rapid reset attacks).")
 	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	flag.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "Address Go's profiles (/debug/pprof/) are served on, for finding where time goes; 0 turns them off.")
 	flag.BoolVar(&o.LeaderElect, "leader-elect", true, "Elect a leader through a Lease so that only one replica reconciles at a time.")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to --operator-namespace, in a cluster or out of it.")
 	flag.Float64Var(&qps, "kube-api-qps", -1, "Queries per second to the Kubernetes API; negative leaves the pace to the API server's priority and fairness.")
 	flag.IntVar(&o.KubeAPIBurst, "kube-api-burst", 0, "Burst of queries to the Kubernetes API when kube-api-qps is positive.")
-	flag.IntVar(&o.Concurrency, "concurrency", 4, "Tokens of each kind reconciled at once.")
+	flag.IntVar(&o.Concurrency, "concurrency", operator.DefaultConcurrency, "Tokens of each kind reconciled at once.")
 	flag.StringVar(&o.Shard, "shard", "", "Label selector of the tokens this operator reconciles, to split them between several operator Deployments, e.g. '"+
 		operator.ShardLabel+" in (shard1)' (and 'notin (shard1)' for the main one); empty: every token. Each shard has its own leader election Lease.")
 	flag.DurationVar(&o.RemoteTimeout, "remote-timeout", operator.DefaultRemoteTimeout, "Timeout of each call to a remote token API.")

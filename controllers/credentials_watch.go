@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -64,16 +65,25 @@ func markCredentials(ctx context.Context, c client.Client, secret *corev1.Secret
 	if secret.Labels[tokensv1alpha1.CredentialsLabel] == "true" {
 		return
 	}
+	// Tokens sharing the Secret, reconciled at once, label it once.
+	if _, marked := markedCredentials.LoadOrStore(secret.UID, true); marked {
+		return
+	}
 	patch := client.MergeFrom(secret.DeepCopy())
 	if secret.Labels == nil {
 		secret.Labels = map[string]string{}
 	}
 	secret.Labels[tokensv1alpha1.CredentialsLabel] = "true"
 	if err := c.Patch(ctx, secret, patch); err != nil {
+		markedCredentials.Delete(secret.UID)
 		ctrl.LoggerFrom(ctx).V(1).Info("Could not label a credentials Secret; changes to it will be noticed later",
 			"secret", secret.Name, "error", err.Error())
 	}
 }
+
+// markedCredentials holds the UIDs of the credentials Secrets this process has
+// labelled, or is labelling.
+var markedCredentials sync.Map
 
 // metadataOf is an empty metadata-only object of a core kind ("Secret",
 // "Namespace"), to read or watch no more than its metadata.

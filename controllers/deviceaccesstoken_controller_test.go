@@ -696,3 +696,25 @@ func TestDeviceAccessTokenReconciler_ANewSigningKeyMintsANewPairAtOnce(t *testin
 	_, err = signer.Parse(string(e.secret("rekeyed-dh").Data[deviceAccessTokenKey]))
 	g.Expect(err).NotTo(HaveOccurred(), "signed with the new key")
 }
+
+// A DeviceHive pair carries no id: a rotation in the same second as the mint
+// must still give a new pair, not the same bytes again.
+func TestDeviceAccessTokenReconciler_RotationInTheSameSecondGivesANewPair(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	e := newDATEnv(t, clk)
+	r := e.manualReconciler(k8sClient)
+	dat := e.deviceAccessToken("same-second", dhOfflineIssuer, nil)
+	_, err := e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	first := e.secret("same-second-dh").Data["accessToken"]
+
+	current := e.get(dat)
+	current.Annotations = map[string]string{tokensv1alpha1.RotateAnnotation: "now"}
+	g.Expect(k8sClient.Update(ctx, current)).To(Succeed())
+	_, err = e.reconcile(r, dat)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.get(dat).Status.Revision).To(Equal(int64(2)))
+	g.Expect(e.secret("same-second-dh").Data["accessToken"]).NotTo(Equal(first), "a new pair")
+	e.expectPairWorks(e.get(dat))
+}

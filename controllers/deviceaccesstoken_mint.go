@@ -25,6 +25,11 @@ type deviceTokenPair struct {
 func (k *deviceAccessTokenKind) mint(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState) (deviceTokenPair, error) {
 	// Status times hold whole seconds: so do the pair's, and they compare exactly.
 	issuedAt := k.r.Clock.Now().UTC().Truncate(time.Second)
+	if prev := dat.Status.IssuedAt; prev != nil && !issuedAt.After(prev.Time) {
+		// A pair carries no id: one minted in the same second as the previous,
+		// with the same rights, would be the same pair. A second later, it is not.
+		issuedAt = prev.Time.UTC().Truncate(time.Second).Add(time.Second)
+	}
 	accessExpires := issuedAt.Add(wholeSeconds(dat.Spec.AccessTokenLifetime.Duration))
 	refreshExpires := issuedAt.Add(wholeSeconds(dat.Spec.RefreshTokenLifetime.Duration))
 	var pair devicehive.TokenPair
@@ -54,7 +59,7 @@ func (k *deviceAccessTokenKind) commit(dat *tokensv1alpha1.DeviceAccessToken, st
 	revision := previous.Revision + 1
 	mode := st.issuer.spec.DeviceHive.Mode
 	dat.Status.MintedBy = &tokensv1alpha1.DeviceHiveMinter{URL: st.issuer.spec.DeviceHive.URL, Mode: mode, SigningKeyVersion: minted.keyVersion}
-	event := mintEvent{subject: fmt.Sprintf("pair %d", revision)}
+	event := mintEvent{}
 	if previous.Revision == 0 || previous.ExpiresAt == nil || previous.RefreshTokenExpiresAt == nil {
 		event.first = true
 		event.note = fmt.Sprintf("minted pair %d for DeviceHive user %d (%s) into Secret %q; the access token expires at %s",

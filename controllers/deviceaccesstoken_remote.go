@@ -15,9 +15,11 @@ import (
 // credentials: a login and password, or an access token holding ManageToken that
 // is refreshed once when it has expired or is refused.
 func (k *deviceAccessTokenKind) createRemote(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, accessExpires, refreshExpires time.Time) (devicehive.TokenPair, error) {
-	if err := k.r.Budget.take(dat.Namespace, st.issuer, st); err != nil {
+	release, err := k.r.Budget.take(ctx, dat.Namespace, st.issuer)
+	if err != nil {
 		return devicehive.TokenPair{}, err
 	}
+	defer release()
 	issuer := k.issuer(dat, st)
 	creds, err := issuer.credentials(ctx)
 	if err != nil {

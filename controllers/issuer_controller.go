@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -13,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
-	"github.com/tokenoperator/token-operator/internal/metrics"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
@@ -94,13 +92,9 @@ func (c issuerController[T]) setup(mgr ctrl.Manager, credentials cache.Cache) er
 func (c issuerController[T]) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	obj := c.newObject()
 	if err := c.r.Get(ctx, req.NamespacedName, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			metrics.ForgetIssuer(string(c.kind), req.Namespace, req.Name)
-		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !obj.GetDeletionTimestamp().IsZero() {
-		metrics.ForgetIssuer(string(c.kind), req.Namespace, req.Name)
 		return ctrl.Result{}, nil
 	}
 	patcher := reconcile.NewStatusPatcher(c.r.Client, c.name, obj)
@@ -108,7 +102,6 @@ func (c issuerController[T]) Reconcile(ctx context.Context, req ctrl.Request) (r
 	defer func() {
 		result, retErr = finishReconcile(ctx, obj, patcher, c.r.Recorder, c.r.Clock,
 			outcome{err: retErr, ready: ready, requeue: c.r.CheckInterval})
-		metrics.RecordIssuer(string(c.kind), obj.GetNamespace(), obj.GetName(), readyStatus(obj))
 	}()
 	issuer := resolvedIssuer{ref: tokensv1alpha1.IssuerRef{Kind: c.kind, Name: obj.GetName()}, spec: obj.GetIssuerSpec()}
 	var err error

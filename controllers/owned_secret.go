@@ -88,15 +88,26 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 	if err := controllerutil.SetControllerReference(token, desired, w.client.Scheme()); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to own Secret %q: %w", desired.Name, err))
 	}
-	existing, err := w.claimable(ctx, token, desired.Name)
-	switch {
-	case err != nil:
+	existing, err := w.owned(ctx, token, desired.Name)
+	if err != nil {
 		return err
-	case existing == nil:
-		if err := w.client.Create(ctx, desired, client.FieldOwner(w.fieldOwner)); err != nil {
-			return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to create Secret %q: %w", desired.Name, err))
+	}
+	if existing == nil {
+		// A Secret the cache does not hold is most likely not there: creating it
+		// tells as much as reading it would, in one request.
+		err := w.client.Create(ctx, desired, client.FieldOwner(w.fieldOwner))
+		if !apierrors.IsAlreadyExists(err) {
+			if err != nil {
+				return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to create Secret %q: %w", desired.Name, err))
+			}
+			return nil
 		}
-		return nil
+		if existing, err = w.claimable(ctx, token, desired.Name); err != nil {
+			return err
+		}
+		if existing == nil {
+			return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("Secret %q was deleted while being written: writing it again", desired.Name))
+		}
 	}
 	updated := existing.DeepCopy()
 	updated.Data = desired.Data
@@ -118,6 +129,29 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 	return nil
 }
 
+// owned returns the Secret at name if the cache holds it (nil when not), or
+// refuses one that token does not control.
+func (w secretWriter) owned(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
+	existing := &corev1.Secret{}
+	err := w.client.Get(ctx, client.ObjectKey{Namespace: token.GetNamespace(), Name: name}, existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
+	}
+	return existing, w.controlled(token, existing)
+}
+
+// controlled refuses a Secret that token does not control.
+func (w secretWriter) controlled(token client.Object, secret *corev1.Secret) error {
+	if !metav1.IsControlledBy(secret, token) {
+		return reconcile.Stall(tokensv1alpha1.SecretConflictReason,
+			fmt.Errorf("Secret %q exists and is not managed by this %s: delete it or choose another spec.secret.name", secret.Name, w.kind))
+	}
+	return nil
+}
+
 // claimable returns the Secret at name (nil when there is none), or refuses one
 // that token does not control. Minting checks it first, so that nothing is minted
 // for a Secret that cannot be written.
@@ -134,11 +168,8 @@ func (w secretWriter) claimable(ctx context.Context, token client.Object, name s
 		return nil, nil
 	case err != nil:
 		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
-	case !metav1.IsControlledBy(existing, token):
-		return nil, reconcile.Stall(tokensv1alpha1.SecretConflictReason,
-			fmt.Errorf("Secret %q exists and is not managed by this %s: delete it or choose another spec.secret.name", name, w.kind))
 	}
-	return existing, nil
+	return existing, w.controlled(token, existing)
 }
 
 // delete deletes a Secret token controls, if it exists.

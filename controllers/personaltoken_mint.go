@@ -112,7 +112,7 @@ func (k *personalTokenKind) commit(pt *tokensv1alpha1.PersonalToken, st *tokenSt
 		pt.Status.ExpiresAt = &metav1.Time{Time: tok.Expires}
 	}
 	pt.Status.PendingMint = nil
-	event := mintEvent{first: previous == 0, subject: fmt.Sprintf("token %d", tok.ID)}
+	event := mintEvent{first: previous == 0}
 	if event.first {
 		event.note = fmt.Sprintf("minted token %d for AWX user %q into Secret %q", tok.ID, minted.owner.Username, pt.Spec.Secret.Name)
 	} else {

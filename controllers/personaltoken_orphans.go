@@ -70,9 +70,12 @@ func (k *personalTokenKind) sweepOrphans(ctx context.Context, pt *tokensv1alpha1
 		return 0, awxError(pt, "failed to look for orphan tokens", err)
 	}
 	// What this object holds must be read as it is now: a lagging cache could
-	// miss a token just committed, by this process or a previous leader.
-	if err := ensureCurrent(ctx, k.r.APIReader, pt); err != nil {
-		return 0, err
+	// miss a token just committed, by this process or a previous leader. A
+	// reconcile that has written the object under its resourceVersion knows it.
+	if !st.patcher.Wrote() {
+		if err := ensureCurrent(ctx, k.r.APIReader, pt); err != nil {
+			return 0, err
+		}
 	}
 	keep := map[int64]bool{pt.Status.TokenID: true}
 	for _, prev := range pt.Status.PreviousTokens {

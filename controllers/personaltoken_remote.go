@@ -50,24 +50,24 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 	return k.session, nil
 }
 
-// openSession takes room with the issuer, reads the credentials, and asks the
-// AWX at endpoint who they belong to; where and failed name it in errors. The
-// issuer's TLS settings apply.
+// openSession reads the credentials and asks the AWX at endpoint who they
+// belong to; where and failed name it in errors. The issuer's TLS settings
+// apply, and each call takes room with the issuer (RemoteBudget).
 func (k *personalTokenKind) openSession(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState,
 	endpoint tokensv1alpha1.AWXEndpoint, where, failed string) (*remoteSession, error) {
-	if err := k.r.Budget.take(pt.Namespace, st.issuer, st); err != nil {
-		return nil, err
-	}
 	creds, err := k.credentials(ctx, pt)
 	if err != nil {
 		return nil, err
 	}
 	spec := st.issuer.spec.AWX
-	api, err := awx.New(awx.Config{URL: endpoint.URL, API: awx.API(endpoint.API), CABundle: spec.CABundle,
+	client, err := awx.New(awx.Config{URL: endpoint.URL, API: awx.API(endpoint.API), CABundle: spec.CABundle,
 		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout}, creds)
 	if err != nil {
 		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", where, err))
 	}
+	api := budgetedAWX{api: client, take: func(ctx context.Context) (func(), error) {
+		return k.r.Budget.take(ctx, pt.Namespace, st.issuer)
+	}}
 	me, err := api.Me(ctx)
 	if err != nil {
 		return nil, awxError(pt, failed, err)
@@ -115,6 +115,9 @@ func checkUser(pt *tokensv1alpha1.PersonalToken, me awx.User) error {
 // awxError maps an AWX failure to how it is retried. Refusals the user must fix
 // stall; failures that may pass are retried with backoff.
 func awxError(pt *tokensv1alpha1.PersonalToken, action string, err error) error {
+	if isIssuerBusy(err) {
+		return err
+	}
 	err = fmt.Errorf("%s: %w", action, err)
 	switch {
 	case awx.IsExternalProviderRefusal(err):
@@ -134,8 +137,8 @@ func awxError(pt *tokensv1alpha1.PersonalToken, action string, err error) error 
 	return reconcile.Fail(tokensv1alpha1.RemoteErrorReason, err)
 }
 
-// definitelyNotCreated tells whether a failed create certainly left no token: AWX
-// answered with a refusal. A lost reply or a server error may hide a token.
+// definitelyNotCreated tells whether a failed create certainly left no token: it
+// was never sent (the issuer had no room), or AWX answered with a refusal. A lost reply or a server error may hide a token.
 func definitelyNotCreated(err error) bool {
-	return awx.IsBadRequest(err) || awx.IsUnauthorized(err) || awx.IsForbidden(err) || awx.IsNotFound(err)
+	return isIssuerBusy(err) || awx.IsBadRequest(err) || awx.IsUnauthorized(err) || awx.IsForbidden(err) || awx.IsNotFound(err)
 }

@@ -127,6 +127,8 @@ func deleteToken(ctx context.Context, api interface {
 }, id int64) error {
 	err := api.DeleteToken(ctx, id)
 	switch {
+	case isIssuerBusy(err):
+		// Nothing was sent: no revocation to count.
 	case err == nil:
 		metrics.Revocation(personalTokenKindName, metrics.RevocationRevoked)
 	case awx.IsGone(err):
@@ -141,7 +143,7 @@ func deleteToken(ctx context.Context, api interface {
 // pendingRevocations counts the replaced tokens still alive at AWX, and tells
 // when the first is due at the latest: its revokeBy when consumers may hold it
 // up, else its revokeAt.
-func (k *personalTokenKind) pendingRevocations(pt *tokensv1alpha1.PersonalToken) (int, time.Time) {
+func pendingRevocations(pt *tokensv1alpha1.PersonalToken) (int, time.Time) {
 	var due time.Time
 	for _, prev := range pt.Status.PreviousTokens {
 		at := prev.RevokeAt.Time

@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -9,35 +11,66 @@ import (
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 )
 
-// RemoteBudget bounds how many reconciles talk to one issuer's remote system at
-// once, so that an issuer that hangs (any namespace editor can point a
+// RemoteBudget bounds how many calls to one issuer's remote system are in
+// flight at once, so that an issuer that hangs (any namespace editor can point a
 // TokenIssuer anywhere) holds a few workers, not all of them: the tokens of other
 // issuers are still minted on time. One budget serves every controller of the
 // manager. A nil budget bounds nothing.
 type RemoteBudget struct {
 	perIssuer int
 	mu        sync.Mutex
-	inFlight  map[string]int
+	slots     map[string]chan struct{} // per issuer, perIssuer places
 }
 
-// DefaultRemoteCallsPerIssuer is how many reconciles may talk to one issuer at once.
-const DefaultRemoteCallsPerIssuer = 2
+// DefaultRemoteCallsPerIssuer is how many calls to one issuer may be in flight
+// at once: half the default workers of a kind, so that a hanging issuer leaves
+// the other half to the others.
+const DefaultRemoteCallsPerIssuer = 8
+
+// waitForRoom is how long a call waits for room with a full issuer. A
+// healthy issuer frees room in milliseconds: waiting is cheaper than a requeue
+// and its status write. A hanging one keeps it full: the token then gives its
+// worker back and looks again after remoteBusyRetry.
+const waitForRoom = 500 * time.Millisecond
 
 // remoteBusyRetry is when a token whose issuer had no room looks again.
 const remoteBusyRetry = 2 * time.Second
 
 // NewRemoteBudget returns a budget of perIssuer reconciles at once per issuer.
 func NewRemoteBudget(perIssuer int) *RemoteBudget {
-	return &RemoteBudget{perIssuer: max(perIssuer, 1), inFlight: map[string]int{}}
+	return &RemoteBudget{perIssuer: max(perIssuer, 1), slots: map[string]chan struct{}{}}
 }
 
-// take reserves room with issuer, as the token in namespace names it, for the
-// rest of the reconcile st serves, once per reconcile; it waits, without holding
-// a worker, while the issuer is full.
-func (b *RemoteBudget) take(namespace string, issuer resolvedIssuer, st *tokenState) error {
-	if b == nil || st.budgetHeld {
-		return nil
+// take reserves room with issuer, as the token in namespace names it, for one
+// remote call (or the few calls of one exchange), waiting up to waitForRoom
+// while the issuer is full; release gives it back. The call must not be made
+// when take fails: that failure certainly reached nothing remote.
+func (b *RemoteBudget) take(ctx context.Context, namespace string, issuer resolvedIssuer) (release func(), err error) {
+	if b == nil {
+		return func() {}, nil
 	}
+	slots := b.slotsOf(namespace, issuer)
+	timer := time.NewTimer(waitForRoom)
+	defer timer.Stop()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-timer.C:
+		return nil, reconcile.Wait(tokensv1alpha1.IssuerBusyReason, remoteBusyRetry,
+			fmt.Errorf("%s already has %d calls in flight, its most: waiting for one to end", issuer, b.perIssuer))
+	case <-ctx.Done():
+		return nil, reconcile.Fail(reconcile.FailedReason, ctx.Err())
+	}
+}
+
+// isIssuerBusy tells whether err is take's refusal, which sent nothing.
+func isIssuerBusy(err error) bool {
+	var waiting *reconcile.Waiting
+	return errors.As(err, &waiting) && waiting.Reason == tokensv1alpha1.IssuerBusyReason
+}
+
+// slotsOf is the places of issuer, as the token in namespace names it.
+func (b *RemoteBudget) slotsOf(namespace string, issuer resolvedIssuer) chan struct{} {
 	key := issuer.ref.Name
 	if issuer.ref.Kind != tokensv1alpha1.ClusterTokenIssuerKind {
 		// TokenIssuers of the same name in two namespaces are two issuers.
@@ -46,18 +79,8 @@ func (b *RemoteBudget) take(namespace string, issuer resolvedIssuer, st *tokenSt
 	key = string(issuer.ref.Kind) + " " + key
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.inFlight[key] >= b.perIssuer {
-		return reconcile.Wait(tokensv1alpha1.IssuerBusyReason, remoteBusyRetry,
-			fmt.Errorf("%s already has %d calls in flight, its most: waiting for one to end", issuer, b.perIssuer))
+	if b.slots[key] == nil {
+		b.slots[key] = make(chan struct{}, b.perIssuer)
 	}
-	b.inFlight[key]++
-	st.budgetHeld = true
-	st.release = append(st.release, func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if b.inFlight[key]--; b.inFlight[key] <= 0 {
-			delete(b.inFlight, key)
-		}
-	})
-	return nil
+	return b.slots[key]
 }

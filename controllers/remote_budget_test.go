@@ -16,28 +16,33 @@ import (
 	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
 )
 
-func TestRemoteBudget_TokenIssuersOfTheSameNameInTwoNamespacesAreTwoIssuers(t *testing.T) {
+func TestRemoteBudget_WaitsForRoomPerIssuer(t *testing.T) {
 	b := NewRemoteBudget(1)
 	awx := resolvedIssuer{ref: tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.TokenIssuerKind, Name: "awx"}}
 	cluster := resolvedIssuer{ref: tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.ClusterTokenIssuerKind, Name: "awx"}}
-	first, second, third, fourth := &tokenState{}, &tokenState{}, &tokenState{}, &tokenState{}
-	if err := b.take("team-a", awx, first); err != nil {
+	release, err := b.take(ctx, "team-a", awx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.take("team-b", awx, second); err != nil {
+	if _, err := b.take(ctx, "team-b", awx); err != nil {
 		t.Errorf("team-b's awx is another issuer: %v", err)
 	}
-	if err := b.take("team-a", cluster, third); err != nil {
+	if _, err := b.take(ctx, "team-a", cluster); err != nil {
 		t.Errorf("the ClusterTokenIssuer awx is another issuer: %v", err)
 	}
-	if err := b.take("team-a", awx, fourth); err == nil {
-		t.Error("team-a's awx is full")
+	start := time.Now()
+	if _, err := b.take(ctx, "team-a", awx); !isIssuerBusy(err) {
+		t.Errorf("team-a's awx is full, yet take gave %v", err)
 	}
-	for _, release := range first.release {
+	if waited := time.Since(start); waited < waitForRoom {
+		t.Errorf("a full issuer was given up after %s, before waitForRoom", waited)
+	}
+	go func() {
+		time.Sleep(waitForRoom / 5)
 		release()
-	}
-	if err := b.take("team-a", awx, fourth); err != nil {
-		t.Errorf("a released slot is free again: %v", err)
+	}()
+	if _, err := b.take(ctx, "team-a", awx); err != nil {
+		t.Errorf("room freed while waiting is taken: %v", err)
 	}
 }
 

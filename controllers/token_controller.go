@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -17,9 +18,10 @@ import (
 )
 
 // tokenController registers a token kind's controller, in the shape every kind
-// shares. Its own status writes do not wake it (generation and annotation
-// predicates); its Secrets, its issuers, the credentials Secrets it reads and the
-// rotate annotation do. Failures talk to remote APIs, so they back off from a
+// shares. Its own writes do not wake it: not its status (generation and
+// annotation predicates), nor the Secrets it creates (only the operator creates a
+// Secret it controls); changes to its Secrets, its issuers, the credentials
+// Secrets it reads and the rotate annotation do. Failures talk to remote APIs, so they back off from a
 // second to five minutes.
 type tokenController struct {
 	name        string
@@ -43,7 +45,7 @@ func (tc tokenController) setup(mgr ctrl.Manager, r ctrlreconcile.Reconciler) er
 		Named(tc.name).
 		For(tc.token, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&corev1.Secret{}).
+		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})).
 		Watches(&tokensv1alpha1.TokenIssuer{}, tokensForIssuer(mgr.GetClient(), tc.list), issuerChanged).
 		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(mgr.GetClient(), tc.list), issuerChanged).
 		WatchesRawSource(tc.credentials).

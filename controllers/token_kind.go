@@ -93,9 +93,6 @@ type inPlaceUpdater[T tokenObject] interface {
 type revoker[T tokenObject] interface {
 	revokeDue(ctx context.Context, obj T, st *tokenState) (next time.Duration, err error)
 	revokeReplacedDue(ctx context.Context, obj T, st *tokenState) (next time.Duration, err error)
-	// pendingRevocations counts the replaced tokens still alive, and tells when
-	// the first of them is due at the latest (zero: none).
-	pendingRevocations(obj T) (count int, due time.Time)
 }
 
 // finalizer holds a token being deleted until the kind has cleaned up at the
@@ -130,15 +127,13 @@ type tokenState struct {
 	deferredErr error
 	nextRevoke  time.Duration // until the next replaced token is due for revocation
 	revokeTried bool          // the revocation step ran in this reconcile
-	budgetHeld  bool          // this reconcile holds room with its issuer (RemoteBudget)
-	release     []func()      // run when the reconcile ends
 	ready       string        // the Ready message on success
 	requeue     time.Duration // when to look again on success
+	committed   *committed    // the token this reconcile committed, to announce
 }
 
 // mintEvent tells the user about a committed token.
 type mintEvent struct {
-	first   bool   // Issued, else Rotated
-	subject string // the new token in messages: "token 42", "pair 3"
-	note    string // what happened, without the trigger the lifecycle adds
+	first bool   // Issued, else Rotated
+	note  string // what happened, without the trigger the lifecycle adds
 }

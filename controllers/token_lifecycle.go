@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
-	"github.com/tokenoperator/token-operator/internal/metrics"
 	"github.com/tokenoperator/token-operator/internal/reconcile"
 	"github.com/tokenoperator/token-operator/internal/schedule"
 )
@@ -55,15 +54,11 @@ type lifecycle[T tokenObject, M any] struct {
 func (l lifecycle[T, M]) reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	obj := l.kind.newObject()
 	if err := l.Client.Get(ctx, req.NamespacedName, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			metrics.ForgetToken(l.kindName, req.Namespace, req.Name)
-		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	fin, finalizes := l.kind.(finalizer[T])
 	if !obj.GetDeletionTimestamp().IsZero() && !finalizes {
 		// Nothing to clean up: garbage collection deletes the Secret.
-		metrics.ForgetToken(l.kindName, req.Namespace, req.Name)
 		return ctrl.Result{}, nil
 	}
 	st := &tokenState{
@@ -73,14 +68,7 @@ func (l lifecycle[T, M]) reconcile(ctx context.Context, req ctrl.Request) (resul
 	defer func() {
 		result, retErr = finishReconcile(ctx, obj, st.patcher, l.Recorder, l.Clock,
 			outcome{err: retErr, ready: st.ready, requeue: st.requeue})
-		finalizerName := ""
-		if finalizes {
-			finalizerName = fin.finalizerName()
-		}
-		l.recordMetrics(obj, finalizerName)
-		for _, release := range st.release {
-			release()
-		}
+		l.announceCommit(obj, st)
 	}()
 
 	if !obj.GetDeletionTimestamp().IsZero() {

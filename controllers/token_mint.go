@@ -22,8 +22,9 @@ import (
 //     token), are written under an optimistic lock, so a stale cache never mints;
 //  3. the token is minted;
 //  4. the Secret gets it;
-//  5. commit: status records the new token; the previous one waits for
-//     revocation where the kind can revoke.
+//  5. commit: status records the new token, in the reconcile's one last status
+//     write; the previous one waits for revocation where the kind can revoke.
+//     Until that write lands, the intent recorded in 2 lets recovery commit it.
 
 // mint replaces the current token (if any) with a new one, for the reason why.
 func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why rotation.Decision) error {
@@ -67,9 +68,10 @@ func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why ro
 }
 
 // commit makes minted, held by Secret secretName, the current token: the Secret
-// that held the previous one under another name is deleted, status records the
-// new token and the rotate annotation's value it answers, and an Issued or
-// Rotated event carries the trigger.
+// that held the previous one under another name is deleted, and status records
+// the new token and the rotate annotation's value it answers, to be written with
+// the rest of the reconcile's outcome; once it is, an Issued or Rotated event
+// carries the trigger (announceCommit).
 func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, minted M, secretName string, why rotation.Decision, rotateAt string) error {
 	status := obj.GetTokenStatus()
 	if err := st.secrets.leaveOldSecret(ctx, obj, status.SecretName, secretName); err != nil {
@@ -86,24 +88,33 @@ func (l lifecycle[T, M]) commit(ctx context.Context, obj T, st *tokenState, mint
 	status.Revision++
 	status.LastHandledRotateAt = rotateAt
 	reconcile.Delete(obj, tokensv1alpha1.IssuingCondition)
-	if err := st.patcher.Patch(ctx, obj); err != nil {
-		next := "the next reconcile mints again"
-		if _, recovers := l.kind.(mintRecoverer[T, M]); recovers {
-			next = "will recover it"
-		}
-		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to record %s (%s): %w", event.subject, next, err))
+	st.committed = &committed{event: event, why: why}
+	return nil
+}
+
+// committed is a token committed in status, to announce once status is written.
+type committed struct {
+	event mintEvent
+	why   rotation.Decision
+}
+
+// announceCommit sends the Issued or Rotated event, with the trigger, of the
+// token this reconcile committed, once the status that records it is written:
+// a write that failed leaves the commit to recovery, which announces it then.
+func (l lifecycle[T, M]) announceCommit(obj T, st *tokenState) {
+	if st.committed == nil || st.patcher.Changed(obj) {
+		return
 	}
 	reason := tokensv1alpha1.RotatedReason
-	if event.first {
+	if st.committed.event.first {
 		reason = tokensv1alpha1.IssuedReason
 	}
-	note := event.note
-	if why.Reason != "" {
-		note += " (" + why.Reason + ")"
+	note := st.committed.event.note
+	if st.committed.why.Reason != "" {
+		note += " (" + st.committed.why.Reason + ")"
 	}
 	l.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Mint", "%s", note)
-	metrics.Minted(l.kindName, why.Reason)
-	return nil
+	metrics.Minted(l.kindName, st.committed.why.Reason)
 }
 
 // issuingDecision is the trigger an interrupted mint recorded in its Issuing

@@ -141,7 +141,7 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 	}
 	transport := cfg.Transport
 	if transport == nil {
-		t, err := remote.NewTransport(cfg.CABundle, cfg.InsecureSkipTLSVerify)
+		t, err := remote.SharedTransport(cfg.CABundle, cfg.InsecureSkipTLSVerify)
 		if err != nil {
 			return nil, configError(err)
 		}

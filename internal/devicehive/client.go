@@ -68,7 +68,7 @@ func newTransport(cfg Config) (http.RoundTripper, error) {
 		}
 		return cfg.Transport, nil
 	}
-	t, err := remote.NewTransport(cfg.CABundle, cfg.InsecureSkipTLSVerify)
+	t, err := remote.SharedTransport(cfg.CABundle, cfg.InsecureSkipTLSVerify)
 	if err != nil {
 		return nil, configError(err)
 	}

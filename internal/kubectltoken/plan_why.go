@@ -62,11 +62,15 @@ func renewalReason(t token, now time.Time) string {
 			return fmt.Sprintf("%s before it expires at %s (%s)", shortDuration(left), st.ExpiresAt.UTC().Format(time.RFC3339), rule)
 		}
 	}
+	if rotation != nil && rotation.MaxAge != nil {
+		byAge := *st
+		byAge.ExpiresAt = nil
+		if at, _ := schedule.Renewal(&byAge, rotation, rotation.MaxAge.Duration, string(t.obj.GetUID()), now); at.Equal(st.RenewalTime.Time) {
+			return fmt.Sprintf("maxAge %s reached", shortDuration(rotation.MaxAge.Duration))
+		}
+	}
 	// The renewal comes up to schedule.Jitter early, to spread tokens created together.
 	age := st.RenewalTime.Sub(st.IssuedAt.Time)
-	if rotation != nil && rotation.MaxAge != nil && rotation.MaxAge.Duration-schedule.Jitter(string(t.obj.GetUID()), rotation.MaxAge.Duration) == age {
-		return fmt.Sprintf("maxAge %s reached", shortDuration(rotation.MaxAge.Duration))
-	}
 	return fmt.Sprintf("the issuer's policy maxAge reached (at an age of %s)", shortDuration(age))
 }
 

@@ -1,7 +1,5 @@
 package metrics
 
-import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 // Results of a revocation.
 const (
 	RevocationRevoked   = "revoked"
@@ -26,18 +24,3 @@ func OrphanRevoked() { orphansRevoked.Inc() }
 
 // ConsumersRestarted counts n workloads restarted.
 func ConsumersRestarted(n int) { consumerRestarts.Add(float64(n)) }
-
-// RecordIssuer sets an issuer's Ready series; namespace is empty for a
-// ClusterTokenIssuer.
-func RecordIssuer(kind, namespace, name string, ready metav1.ConditionStatus) {
-	setConditionStatus(issuerReady, issuerLabels(kind, namespace, name), ready)
-}
-
-// ForgetIssuer removes the series of an issuer that is gone.
-func ForgetIssuer(kind, namespace, name string) {
-	deleteConditionStatus(issuerReady, issuerLabels(kind, namespace, name))
-}
-
-func issuerLabels(kind, namespace, name string) map[string]string {
-	return map[string]string{"kind": kind, "namespace": namespace, "name": name}
-}

@@ -11,31 +11,7 @@ import (
 
 const namespace = "tokenoperator"
 
-// tokenLabels identify one token and where it comes from.
-var tokenLabels = []string{"kind", "namespace", "name", "issuer_kind", "issuer_name"}
-
 var (
-	tokenExpiration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "token_expiration_timestamp_seconds",
-		Help: "When the token in the Secret expires, as the remote system reported it, in seconds since the epoch.",
-	}, tokenLabels)
-	tokenRenewal = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "token_renewal_timestamp_seconds",
-		Help: "When the operator will replace the token, in seconds since the epoch.",
-	}, tokenLabels)
-	tokenReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "token_ready_status",
-		Help: "The token's Ready condition: 1 for the series whose condition label is its status, 0 for the others.",
-	}, append(tokenLabels, "condition"))
-	tokenPreviousPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "token_previous_pending",
-		Help: "Replaced tokens still alive at the remote system, waiting for their revocation.",
-	}, tokenLabels)
-	tokenRevocationDue = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "token_previous_revocation_due_timestamp_seconds",
-		Help: "When the first replaced token still alive is due to be revoked at the latest (its revokeBy, else its revokeAt), in seconds since the epoch; absent when none waits.",
-	}, tokenLabels)
-
 	mints = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "mints_total",
 		Help: "Tokens minted into their Secret, by the trigger that asked for them (the Issuing condition's reason).",
@@ -53,11 +29,6 @@ var (
 		Help: "Workloads restarted to load a token's new Secret.",
 	})
 
-	issuerReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "issuer_ready_status",
-		Help: "The issuer's Ready condition: 1 for the series whose condition label is its status, 0 for the others.",
-	}, []string{"kind", "namespace", "name", "condition"})
-
 	remoteRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "remote_requests_total",
 		Help: "Requests to remote token APIs, by HTTP status code (\"error\" when no reply came).",
@@ -71,6 +42,5 @@ var (
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(tokenExpiration, tokenRenewal, tokenReady, tokenPreviousPending, tokenRevocationDue,
-		mints, revocations, orphansRevoked, consumerRestarts, issuerReady, remoteRequests, remoteDuration)
+	ctrlmetrics.Registry.MustRegister(collector, mints, revocations, orphansRevoked, consumerRestarts, remoteRequests, remoteDuration)
 }

@@ -1,36 +1,38 @@
 package metrics
 
 import (
+	"context"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
+// sourceOf is a Source that lists tokens and issuers as given.
+func sourceOf(tokens []Token, issuers []Issuer) Source {
+	return func(context.Context) ([]Token, []Issuer, error) { return tokens, issuers, nil }
+}
+
 func TestFamilies(t *testing.T) {
-	RecordToken(Token{Kind: "PersonalToken", Namespace: "ns", Name: "families", IssuerKind: "TokenIssuer", IssuerName: "awx",
-		ExpiresAt: time.Unix(2000, 0), RenewalTime: time.Unix(1000, 0), PreviousPending: 1, RevocationDue: time.Unix(500, 0)})
-	t.Cleanup(func() { ForgetToken("PersonalToken", "ns", "families") })
-	RecordIssuer("TokenIssuer", "ns", "awx", metav1.ConditionTrue)
+	SetSource(sourceOf([]Token{{Kind: "PersonalToken", Namespace: "ns", Name: "families", IssuerKind: "TokenIssuer", IssuerName: "awx",
+		ExpiresAt: time.Unix(2000, 0), RenewalTime: time.Unix(1000, 0), PreviousPending: 1, RevocationDue: time.Unix(500, 0)}},
+		[]Issuer{{Kind: "TokenIssuer", Namespace: "ns", Name: "awx", Ready: metav1.ConditionTrue}}))
+	t.Cleanup(func() { SetSource(sourceOf(nil, nil)) })
 	Minted("PersonalToken", "DoesNotExist")
 	Revocation("PersonalToken", RevocationRevoked)
 	OrphanRevoked()
 	ConsumersRestarted(1)
 	RemoteRequest(SystemAWX, "me", 200, time.Millisecond)
 
-	families, err := ctrlmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, f := range families {
-		if strings.HasPrefix(f.GetName(), namespace+"_") {
-			got = append(got, f.GetName())
+	for name := range gather(t) {
+		if strings.HasPrefix(name, namespace+"_") {
+			got = append(got, name)
 		}
 	}
 	raw, err := os.ReadFile("testdata/families.txt")
@@ -49,65 +51,83 @@ func TestFamilies(t *testing.T) {
 	}
 }
 
-func TestRecordToken(t *testing.T) {
-	tok := Token{Kind: "DeviceAccessToken", Namespace: "ns", Name: "record", IssuerKind: "ClusterTokenIssuer", IssuerName: "dh",
+// The per-token series are those of the tokens the source lists now: a token
+// no longer listed has none left, and a token without an expiry or anything to
+// revoke has no such series.
+func TestTokenSeries(t *testing.T) {
+	t.Cleanup(func() { SetSource(sourceOf(nil, nil)) })
+	tok := Token{Kind: "DeviceAccessToken", Namespace: "ns", Name: "series", IssuerKind: "ClusterTokenIssuer", IssuerName: "dh",
 		ExpiresAt: time.Unix(2000, 500_000_000), RenewalTime: time.Unix(1000, 0), Ready: metav1.ConditionFalse}
-	t.Cleanup(func() { ForgetToken(tok.Kind, tok.Namespace, tok.Name) })
-	labels := []string{tok.Kind, tok.Namespace, tok.Name, tok.IssuerKind, tok.IssuerName}
-	RecordToken(tok)
+	SetSource(sourceOf([]Token{tok, {Kind: "PersonalToken", Namespace: "ns", Name: "no-status"}}, nil))
+	families := gather(t)
 
-	if got := testutil.ToFloat64(tokenExpiration.WithLabelValues(labels...)); got != 2000.5 {
+	if got := value(families, "tokenoperator_token_expiration_timestamp_seconds", "series", ""); got != 2000.5 {
 		t.Errorf("expiration = %v, want 2000.5", got)
 	}
 	for status, want := range map[string]float64{"True": 0, "False": 1, "Unknown": 0} {
-		if got := testutil.ToFloat64(tokenReady.WithLabelValues(append(labels, status)...)); got != want {
+		if got := value(families, "tokenoperator_token_ready_status", "series", status); got != want {
 			t.Errorf("ready_status{condition=%q} = %v, want %v", status, got, want)
 		}
 	}
-	if n := countSeries(t, "tokenoperator_token_previous_revocation_due_timestamp_seconds", "record"); n != 0 {
-		t.Errorf("a token with nothing to revoke has %d revocation-due series, want none", n)
+	if got := value(families, "tokenoperator_token_ready_status", "no-status", "Unknown"); got != 1 {
+		t.Errorf("a token without a Ready condition reads Unknown, got %v", got)
+	}
+	for _, name := range []string{"tokenoperator_token_expiration_timestamp_seconds", "tokenoperator_token_previous_revocation_due_timestamp_seconds"} {
+		if n := len(seriesOf(families, name, "no-status")); n != 0 {
+			t.Errorf("a token without times has %d %s series, want none", n, name)
+		}
 	}
 
-	tok.ExpiresAt, tok.Ready = time.Time{}, ""
-	RecordToken(tok)
-	if n := countSeries(t, "tokenoperator_token_expiration_timestamp_seconds", "record"); n != 0 {
-		t.Errorf("a token without an expiry keeps %d expiration series, want none", n)
-	}
-	if got := testutil.ToFloat64(tokenReady.WithLabelValues(append(labels, "Unknown")...)); got != 1 {
-		t.Errorf("a token without a Ready condition reads Unknown")
-	}
-
-	tok.IssuerName = "dh-moved"
-	RecordToken(tok)
-	if n := countSeries(t, "tokenoperator_token_renewal_timestamp_seconds", "record"); n != 1 {
-		t.Errorf("after the issuer changed the token has %d renewal series, want only the new one", n)
-	}
-
-	ForgetToken(tok.Kind, tok.Namespace, tok.Name)
-	if n := countSeries(t, "tokenoperator_token_renewal_timestamp_seconds", "record") + countSeries(t, "tokenoperator_token_ready_status", "record") + countSeries(t, "tokenoperator_token_previous_pending", "record"); n != 0 {
-		t.Errorf("a forgotten token keeps %d series", n)
+	SetSource(sourceOf(nil, nil))
+	for name, family := range gather(t) {
+		if strings.HasPrefix(name, "tokenoperator_token_") && len(family.GetMetric()) > 0 {
+			t.Errorf("%s keeps %d series of tokens no longer listed", name, len(family.GetMetric()))
+		}
 	}
 }
 
-// countSeries counts the series of family whose name label is name.
-func countSeries(t *testing.T, family, name string) int {
+func gather(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
 	families, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	byName := map[string]*dto.MetricFamily{}
 	for _, f := range families {
-		if f.GetName() != family {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "name" && l.GetValue() == name {
-					n++
-				}
+		byName[f.GetName()] = f
+	}
+	return byName
+}
+
+// seriesOf are the series of family whose name label is name.
+func seriesOf(families map[string]*dto.MetricFamily, family, name string) []*dto.Metric {
+	var found []*dto.Metric
+	for _, m := range families[family].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "name" && l.GetValue() == name {
+				found = append(found, m)
 			}
 		}
 	}
-	return n
+	return found
+}
+
+// value is the gauge of family for token name, and condition when not empty;
+// -1 when there is none.
+func value(families map[string]*dto.MetricFamily, family, name, condition string) float64 {
+	for _, m := range seriesOf(families, family, name) {
+		if condition == "" || labelValue(m, "condition") == condition {
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
+}
+
+func labelValue(m *dto.Metric, label string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == label {
+			return l.GetValue()
+		}
+	}
+	return ""
 }

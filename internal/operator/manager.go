@@ -22,6 +22,7 @@ import (
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/controllers"
+	"github.com/tokenoperator/token-operator/internal/metrics"
 )
 
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -29,6 +30,8 @@ import (
 // Options configure the manager.
 type Options struct {
 	MetricsAddr, ProbeAddr string
+	// PprofAddr serves Go's profiles (/debug/pprof/); empty or "0": off.
+	PprofAddr string
 	// MetricsSecure serves metrics over HTTPS to callers the API server
 	// authenticates and authorizes for GET /metrics; false serves plain HTTP to
 	// anyone, for local runs.
@@ -67,6 +70,11 @@ type Options struct {
 	// the global one: a test gives each manager its own.
 	Logger logr.Logger
 }
+
+// DefaultConcurrency is how many tokens of each kind are reconciled at once by
+// default: a reconcile mostly waits on the API server and remote systems, so the
+// API server, not the workers, should set the pace.
+const DefaultConcurrency = 16
 
 // DefaultRemoteTimeout bounds each remote call unless told otherwise.
 const DefaultRemoteTimeout = 30 * time.Second
@@ -108,14 +116,17 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Scheme:                  NewScheme(),
 		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
+		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        leaderElectionID(o.Shard),
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
-		Cache:                   cache.Options{ByObject: byObject},
+		// managedFields are half of a small object's size, and nothing here reads them.
+		Cache: cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		return nil, err
 	}
+	metrics.SetSource(controllers.MetricsSource(mgr.GetCache()))
 	credentials, err := controllers.NewCredentialsCache(mgr, nil)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ type StatusPatcher struct {
 	client client.Client
 	owner  client.FieldOwner
 	before client.Object
+	wrote  bool
 }
 
 // NewStatusPatcher remembers obj as it is now, the base of the next patch.
@@ -33,8 +34,13 @@ func (p *StatusPatcher) Patch(ctx context.Context, obj client.Object) error {
 		return err
 	}
 	p.before = obj.DeepCopyObject().(client.Object)
+	p.wrote = true
 	return nil
 }
+
+// Wrote tells whether a patch has been written: the object was then current, as
+// the API server had it, when this reconcile wrote it.
+func (p *StatusPatcher) Wrote() bool { return p.wrote }
 
 // Changed tells whether obj differs from what was last written, so that Patch
 // would write it.

@@ -1,9 +1,11 @@
 package remote
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
+	"sync"
 )
 
 // NewTransport clones http.DefaultTransport (proxy settings, timeouts) and
@@ -22,3 +24,30 @@ func NewTransport(caBundle []byte, insecureSkipTLSVerify bool) (*http.Transport,
 	}
 	return t, nil
 }
+
+// SharedTransport is NewTransport's transport for caBundle and
+// insecureSkipTLSVerify, made once and shared by every client with the same
+// settings: its connections are kept alive and reused from one reconcile to the
+// next, instead of each client opening (and a TLS handshake, and keeping idle)
+// connections of its own.
+func SharedTransport(caBundle []byte, insecureSkipTLSVerify bool) (*http.Transport, error) {
+	key := transportKey{sha256.Sum256(caBundle), insecureSkipTLSVerify}
+	if t, ok := transports.Load(key); ok {
+		return t.(*http.Transport), nil
+	}
+	t, err := NewTransport(caBundle, insecureSkipTLSVerify)
+	if err != nil {
+		return nil, err
+	}
+	shared, _ := transports.LoadOrStore(key, t)
+	return shared.(*http.Transport), nil
+}
+
+type transportKey struct {
+	caBundle [sha256.Size]byte
+	insecure bool
+}
+
+// transports are the shared transports, one per distinct TLS setting: as many as
+// issuers' CA bundles at most.
+var transports sync.Map

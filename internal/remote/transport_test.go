@@ -75,3 +75,25 @@ func selfSignedPEM(t *testing.T) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// Clients with the same TLS settings share one transport, so that its kept-alive
+// connections serve every reconcile; other settings get another.
+func TestSharedTransport(t *testing.T) {
+	ca := selfSignedPEM(t)
+	first, err := remote.SharedTransport(ca, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := remote.SharedTransport(append([]byte(nil), ca...), false)
+	insecure, _ := remote.SharedTransport(ca, true)
+	systemRoots, _ := remote.SharedTransport(nil, false)
+	if again != first {
+		t.Error("the same CA bundle got another transport")
+	}
+	if insecure == first || systemRoots == first || insecure == systemRoots {
+		t.Error("other TLS settings share a transport")
+	}
+	if _, err := remote.SharedTransport([]byte("not pem"), false); err == nil {
+		t.Error("a bad CA bundle was accepted")
+	}
+}

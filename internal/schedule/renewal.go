@@ -29,15 +29,18 @@ func Renewal(status *tokensv1alpha1.TokenStatus, rotation *tokensv1alpha1.Rotati
 	if status.IssuedAt == nil {
 		return time.Time{}, maxRequeue
 	}
+	// Status keeps whole seconds: the times are taken as it will hold them, so
+	// that the reconcile that sets them and the ones after agree to the second.
+	issuedAt := status.IssuedAt.Truncate(time.Second)
 	var expiresAt time.Time
 	if status.ExpiresAt != nil {
-		expiresAt = status.ExpiresAt.Time
+		expiresAt = status.ExpiresAt.Truncate(time.Second)
 	}
-	at = renewalTime(status.IssuedAt.Time, expiresAt, rotation, maxAge)
+	at = renewalTime(issuedAt, expiresAt, rotation, maxAge)
 	if at.IsZero() {
 		return at, maxRequeue
 	}
-	at = at.Add(-Jitter(key, at.Sub(status.IssuedAt.Time)))
+	at = at.Add(-Jitter(key, at.Sub(issuedAt)))
 	return at, min(maxRequeue, max(at.Sub(now), minRequeue))
 }
 

@@ -152,3 +152,23 @@ func Test_Jitter(t *testing.T) {
 		})
 	}
 }
+
+// The reconcile that mints a token knows its issue time to the nanosecond; the
+// ones after read it from status, in whole seconds. Both must find the same
+// renewal, or each would write it anew.
+func Test_Renewal_sameFromStatusAsFromTheMint(t *testing.T) {
+	issued := time.Date(2026, 11, 1, 0, 0, 0, 987_654_321, time.UTC)
+	inMemory := &tokensv1alpha1.TokenStatus{IssuedAt: &metav1.Time{Time: issued}, ExpiresAt: &metav1.Time{Time: issued.Add(90 * time.Minute)}}
+	stored := &tokensv1alpha1.TokenStatus{IssuedAt: &metav1.Time{Time: issued.Truncate(time.Second)},
+		ExpiresAt: &metav1.Time{Time: issued.Add(90 * time.Minute).Truncate(time.Second)}}
+	for range 100 {
+		key := string(uuid.NewUUID())
+		for _, maxAge := range []time.Duration{0, time.Hour} {
+			a, _ := Renewal(inMemory, nil, maxAge, key, issued)
+			b, _ := Renewal(stored, nil, maxAge, key, issued)
+			if !a.Equal(b) {
+				t.Fatalf("maxAge %s: renewal %s from the mint, %s from status", maxAge, a, b)
+			}
+		}
+	}
+}

@@ -1,0 +1,42 @@
+// Command bench runs the scale benchmark (`make bench-scale`): N (default 1000)
+// PersonalTokens, after UNRELATED_SECRETS Secrets the operator does not own.
+// MANAGER_ARGS adds flags to the operator's defaults; PROFILE=file writes a CPU
+// profile of the operator's first PROFILE_SECONDS (5) of work there.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tokenoperator/token-operator/test/scale"
+)
+
+func main() {
+	o := scale.Options{Root: ".", N: envInt("N", 1000), UnrelatedSecrets: envInt("UNRELATED_SECRETS", 0),
+		AWXDelay: 2 * time.Millisecond, IdleWindow: 20 * time.Second, Timeout: 45 * time.Minute,
+		ManagerArgs: strings.Fields(os.Getenv("MANAGER_ARGS")),
+		ProfileTo:   os.Getenv("PROFILE"), ProfileFor: time.Duration(envInt("PROFILE_SECONDS", 5)) * time.Second,
+		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }}
+	res, err := scale.Run(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-scale:", err)
+		os.Exit(1)
+	}
+	res.Print(os.Stdout)
+}
+
+func envInt(name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench-scale: %s=%q is not a number\n", name, v)
+		os.Exit(2)
+	}
+	return n
+}

@@ -1,0 +1,318 @@
+package scale
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+)
+
+// Options say what to measure.
+type Options struct {
+	// Root is the repository's top directory, relative to the working directory.
+	Root string
+	// N PersonalTokens are created, after UnrelatedSecrets Secrets the operator
+	// does not own.
+	N, UnrelatedSecrets int
+	// AWXDelay is how long the AWX test server takes to answer each request.
+	AWXDelay time.Duration
+	// IdleWindow is how long the operator is watched once every token is Ready.
+	IdleWindow time.Duration
+	// ManagerArgs are given to the operator, after its default flags.
+	ManagerArgs []string
+	// ProfileTo, when set, is where a CPU profile of the operator while it
+	// brings the tokens to Ready is written (ProfileFor long).
+	ProfileTo  string
+	ProfileFor time.Duration
+	// Timeout bounds the whole run.
+	Timeout time.Duration
+	// Logf reports progress.
+	Logf func(format string, args ...any)
+}
+
+// Result holds the figures of one run.
+type Result struct {
+	N, UnrelatedSecrets int
+	// ToReady is the time from the first create to the last token Ready.
+	ToReady time.Duration
+	// Writes and Reads are the operator's API requests until then (Leases and
+	// the bench's own creates left out); ByResource breaks them down.
+	Writes, Reads float64
+	ByResource    requestCounts
+	// BareClient is the time a bare client, as unthrottled and as parallel as
+	// the bench, takes for as many writes as the operator made.
+	BareClient time.Duration
+	// IdleWrites and IdleRemoteCalls are counted in the idle window.
+	IdleWrites      float64
+	IdleByResource  requestCounts
+	IdleRemoteCalls int
+	RemoteCalls     int
+	// PeakRSS is the operator process's peak resident memory, in bytes.
+	PeakRSS uint64
+	// Events counts the events the operator recorded, by reason.
+	Events map[string]int
+	// Reconciles counts the reconciles of PersonalTokens until all were Ready,
+	// by result (success, requeue, requeue_after, error).
+	Reconciles map[string]float64
+}
+
+// parallelism is how many requests the bench sends at once, for its creates
+// and its bare client alike.
+const parallelism = 16
+
+// Run measures one run; the world is torn down after it. On failure the
+// operator's log is kept, and its path is in the error.
+func Run(o Options) (res Result, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+	defer cancel()
+	res = Result{N: o.N, UnrelatedSecrets: o.UnrelatedSecrets}
+	w, err := newWorld(ctx, o)
+	defer func() {
+		cancel() // the watch first: the API server waits for it to end before it stops
+		if w != nil {
+			if err != nil && w.managerLog != nil {
+				err = fmt.Errorf("%w (the operator's log is in %s)", err, w.managerLog.Name())
+			}
+			w.stop(err != nil)
+		}
+	}()
+	if err != nil {
+		return res, err
+	}
+	if o.UnrelatedSecrets > 0 {
+		o.Logf("creating %d unrelated Secrets", o.UnrelatedSecrets)
+		if _, err := createInParallel(ctx, o.UnrelatedSecrets, func(i int) client.Object {
+			return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: fmt.Sprintf("unrelated-%d", i)},
+				StringData: map[string]string{"config": strings.Repeat("x", 256)}}
+		}, w.c); err != nil {
+			return res, err
+		}
+	}
+	args := o.ManagerArgs
+	pprofAddr := ""
+	if o.ProfileTo != "" {
+		if pprofAddr, err = freeLoopbackAddr(); err != nil {
+			return res, err
+		}
+		args = append(args, "--pprof-bind-address="+pprofAddr)
+		o.Logf("the operator serves its profiles on http://%s/debug/pprof/", pprofAddr)
+	}
+	o.Logf("starting the operator")
+	if err := w.startOperator(o.Root, args...); err != nil {
+		return res, err
+	}
+	if err := waitFor(ctx, 100*time.Millisecond, func() (bool, error) { return w.issuerReady(ctx) }); err != nil {
+		return res, fmt.Errorf("the issuer did not become Ready: %w", err)
+	}
+	ready, err := watchReady(ctx, w.cfg, w.ns)
+	if err != nil {
+		return res, err
+	}
+	before, err := readRequestCounts(ctx, w.cfg)
+	if err != nil {
+		return res, err
+	}
+	callsBefore := w.awx.TotalCalls()
+
+	profiled := make(chan error, 1)
+	if o.ProfileTo != "" {
+		go func() { profiled <- fetchProfile(ctx, pprofAddr, o.ProfileFor, o.ProfileTo) }()
+	} else {
+		profiled <- nil
+	}
+	o.Logf("creating %d PersonalTokens", o.N)
+	start := time.Now()
+	if _, err := createInParallel(ctx, o.N, w.personalToken, w.c); err != nil {
+		return res, err
+	}
+	if err := ready.waitCount(ctx, o.N); err != nil {
+		return res, fmt.Errorf("%d of %d tokens Ready: %w", ready.count(), o.N, err)
+	}
+	res.ToReady = time.Since(start)
+	if err := <-profiled; err != nil {
+		return res, err
+	}
+	o.Logf("%d tokens Ready in %s", o.N, res.ToReady.Round(time.Millisecond))
+
+	after, err := readRequestCounts(ctx, w.cfg)
+	if err != nil {
+		return res, err
+	}
+	res.ByResource = after.since(before)
+	res.Writes = res.ByResource.writes() - float64(o.N) // the bench's creates
+	res.Reads = res.ByResource.reads() - 1              // the bench's metrics scrape
+	res.RemoteCalls = w.awx.TotalCalls() - callsBefore
+	if res.Events, err = w.eventReasons(ctx); err != nil {
+		return res, err
+	}
+	if res.Reconciles, err = w.reconciles(ctx); err != nil {
+		return res, err
+	}
+
+	o.Logf("watching the idle operator for %s", o.IdleWindow)
+	callsIdle := w.awx.TotalCalls()
+	select {
+	case <-ctx.Done():
+		return res, ctx.Err()
+	case <-time.After(o.IdleWindow):
+	}
+	idle, err := readRequestCounts(ctx, w.cfg)
+	if err != nil {
+		return res, err
+	}
+	res.IdleByResource = idle.since(after)
+	res.IdleWrites = res.IdleByResource.writes()
+	res.IdleRemoteCalls = w.awx.TotalCalls() - callsIdle
+	if res.PeakRSS, err = w.peakRSS(); err != nil {
+		return res, err
+	}
+
+	o.Logf("timing a bare client making %.0f writes", res.Writes)
+	if res.BareClient, err = createInParallel(ctx, int(res.Writes), func(i int) client.Object {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: fmt.Sprintf("bare-%d", i)},
+			Data: map[string]string{"token": strings.Repeat("x", 40)}}
+	}, w.c); err != nil {
+		return res, err
+	}
+	o.Logf("stopping")
+	return res, nil
+}
+
+// personalToken is the i-th token of the run.
+func (w *world) personalToken(i int) client.Object {
+	name := fmt.Sprintf("token-%05d", i)
+	return &tokensv1alpha1.PersonalToken{
+		ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: name},
+		Spec: tokensv1alpha1.PersonalTokenSpec{
+			IssuerRef:            tokensv1alpha1.IssuerRef{Name: "awx"},
+			CredentialsSecretRef: tokensv1alpha1.LocalSecretRef{Name: "ci-bot-login"},
+			Secret:               tokensv1alpha1.PersonalTokenSecret{SecretTemplate: tokensv1alpha1.SecretTemplate{Name: name}},
+		},
+	}
+}
+
+// eventReasons counts the events in the world's namespace by reason.
+func (w *world) eventReasons(ctx context.Context) (map[string]int, error) {
+	events := &eventsv1.EventList{}
+	if err := w.c.List(ctx, events, client.InNamespace(w.ns)); err != nil {
+		return nil, err
+	}
+	reasons := map[string]int{}
+	for _, e := range events.Items {
+		reasons[e.Type+"/"+e.Reason] += max(1, int(e.DeprecatedCount))
+		if e.Series != nil {
+			reasons[e.Type+"/"+e.Reason] += int(e.Series.Count) - 1
+		}
+	}
+	return reasons, nil
+}
+
+func (w *world) issuerReady(ctx context.Context) (bool, error) {
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	if err := w.c.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: "awx"}, issuer); err != nil {
+		return false, err
+	}
+	return meta.IsStatusConditionTrue(issuer.Status.Conditions, tokensv1alpha1.ReadyCondition), nil
+}
+
+// createInParallel creates n objects with parallelism workers and returns how
+// long it took.
+func createInParallel(ctx context.Context, n int, object func(i int) client.Object, c client.Client) (time.Duration, error) {
+	start := time.Now()
+	next := make(chan int)
+	errs := make(chan error, parallelism)
+	var wg sync.WaitGroup
+	for range parallelism {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := c.Create(ctx, object(i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	return time.Since(start), err
+}
+
+// Print writes the figures for a reader, the ratio first.
+func (r Result) Print(out io.Writer) {
+	fmt.Fprintf(out, "tokens: %d (unrelated Secrets: %d)\n", r.N, r.UnrelatedSecrets)
+	fmt.Fprintf(out, "time to all Ready:            %s\n", r.ToReady.Round(10*time.Millisecond))
+	fmt.Fprintf(out, "bare client, as many writes:  %s\n", r.BareClient.Round(10*time.Millisecond))
+	fmt.Fprintf(out, "ratio:                        %.2f\n", r.ToReady.Seconds()/r.BareClient.Seconds())
+	fmt.Fprintf(out, "API writes per token:         %.2f (events included, Leases left out)\n", r.Writes/float64(r.N))
+	fmt.Fprintf(out, "API reads per token:          %.2f\n", r.Reads/float64(r.N))
+	fmt.Fprintf(out, "remote calls per token:       %.2f\n", float64(r.RemoteCalls)/float64(r.N))
+	fmt.Fprintf(out, "idle writes, remote calls:    %.0f, %d\n", r.IdleWrites, r.IdleRemoteCalls)
+	fmt.Fprintf(out, "operator peak RSS:            %d MiB\n", r.PeakRSS>>20)
+	fmt.Fprintf(out, "reconciles per token:        ")
+	for _, result := range slices.Sorted(maps.Keys(r.Reconciles)) {
+		fmt.Fprintf(out, " %s %.2f", result, r.Reconciles[result]/float64(r.N))
+	}
+	fmt.Fprintf(out, "\nevents by reason:            ")
+	for _, reason := range slices.Sorted(maps.Keys(r.Events)) {
+		fmt.Fprintf(out, " %s %d", reason, r.Events[reason])
+	}
+	fmt.Fprintf(out, "\nrequests by verb and resource until all Ready:\n%s", r.ByResource)
+	if r.IdleWrites > 0 {
+		fmt.Fprintf(out, "requests while idle:\n%s", r.IdleByResource)
+	}
+}
+
+// fetchProfile writes a CPU profile of d taken from the operator's pprof
+// endpoint at addr to path.
+func fetchProfile(ctx context.Context, addr string, d time.Duration, path string) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,34 @@
+package scale
+
+import (
+	"testing"
+	"time"
+)
+
+// TestScale_CostPerToken runs the benchmark small: every token Ready, at most 5
+// API writes each (events included), no second reconcile, and nothing written
+// or called once all are Ready. Times are for `make bench-scale` to print, not
+// for a test to assert.
+func TestScale_CostPerToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane of its own")
+	}
+	start := time.Now()
+	res, err := Run(Options{Root: "../..", N: 100, AWXDelay: 2 * time.Millisecond, IdleWindow: 5 * time.Second,
+		Timeout: 5 * time.Minute, Logf: func(format string, args ...any) {
+			t.Logf("%5s "+format, append([]any{time.Since(start).Round(time.Second)}, args...)...)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One more write labels the credentials Secret the tokens share, once.
+	if res.Writes > float64(5*res.N+1) {
+		t.Errorf("%.2f API writes per token, want at most 5:\n%s", res.Writes/float64(res.N), res.ByResource)
+	}
+	if reconciles := res.Reconciles["success"] + res.Reconciles["requeue_after"]; reconciles > float64(res.N) {
+		t.Errorf("%.0f reconciles for %d tokens: the operator woke itself up", reconciles, res.N)
+	}
+	if res.IdleWrites != 0 || res.IdleRemoteCalls != 0 {
+		t.Errorf("idle, the operator made %.0f writes and %d remote calls:\n%s", res.IdleWrites, res.IdleRemoteCalls, res.IdleByResource)
+	}
+}
