@@ -3,6 +3,9 @@ package scale
 import (
 	"testing"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // TestScale_CostPerToken runs the benchmark small: every token Ready, at most 5
@@ -13,6 +16,7 @@ func TestScale_CostPerToken(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane of its own")
 	}
+	ctrllog.SetLogger(logr.Discard())
 	start := time.Now()
 	res, err := Run(Options{Root: "../..", N: 100, AWXDelay: 2 * time.Millisecond, IdleWindow: 5 * time.Second,
 		Timeout: 5 * time.Minute, Logf: func(format string, args ...any) {

@@ -11,10 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/tokenoperator/token-operator/test/scale"
 )
 
 func main() {
+	// The benchmark's own clients have nothing to log.
+	ctrllog.SetLogger(logr.Discard())
 	o := scale.Options{Root: ".", N: envInt("N", 1000), UnrelatedSecrets: envInt("UNRELATED_SECRETS", 0),
 		AWXDelay: 2 * time.Millisecond, IdleWindow: 20 * time.Second, Timeout: 45 * time.Minute,
 		ManagerArgs: strings.Fields(os.Getenv("MANAGER_ARGS")),
