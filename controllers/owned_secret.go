@@ -132,15 +132,7 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 // owned returns the Secret at name if the cache holds it (nil when not), or
 // refuses one that token does not control.
 func (w secretWriter) owned(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
-	existing := &corev1.Secret{}
-	err := w.client.Get(ctx, client.ObjectKey{Namespace: token.GetNamespace(), Name: name}, existing)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, nil
-	case err != nil:
-		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
-	}
-	return existing, w.controlled(token, existing)
+	return w.read(ctx, w.client, token, name)
 }
 
 // controlled refuses a Secret that token does not control.
@@ -156,13 +148,19 @@ func (w secretWriter) controlled(token client.Object, secret *corev1.Secret) err
 // that token does not control. Minting checks it first, so that nothing is minted
 // for a Secret that cannot be written.
 func (w secretWriter) claimable(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
-	key := client.ObjectKey{Namespace: token.GetNamespace(), Name: name}
-	existing := &corev1.Secret{}
-	// The cache holds only Secrets with our label: one without it is read directly.
-	err := w.client.Get(ctx, key, existing)
-	if apierrors.IsNotFound(err) {
-		err = w.reader.Get(ctx, key, existing)
+	existing, err := w.owned(ctx, token, name)
+	if existing != nil || err != nil {
+		return existing, err
 	}
+	// The cache holds only Secrets with our label: one without it is read directly.
+	return w.read(ctx, w.reader, token, name)
+}
+
+// read reads the Secret at name with reader (nil when there is none), and
+// refuses one that token does not control.
+func (w secretWriter) read(ctx context.Context, reader client.Reader, token client.Object, name string) (*corev1.Secret, error) {
+	existing := &corev1.Secret{}
+	err := reader.Get(ctx, client.ObjectKey{Namespace: token.GetNamespace(), Name: name}, existing)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil

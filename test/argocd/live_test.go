@@ -72,12 +72,14 @@ func startManager(t *testing.T) {
 	g := NewWithT(t)
 	createNamespace(t, operatorNamespace)
 	mgr, err := operator.NewManager(cfg, operator.Options{
-		MetricsAddr:       "0",
-		ProbeAddr:         "0",
-		KubeAPIQPS:        -1,
-		Concurrency:       8,
-		OperatorNamespace: operatorNamespace,
-		Logger:            testenv.Logger(t, nil),
+		MetricsAddr: "0",
+		ProbeAddr:   "0",
+		KubeAPIQPS:  -1,
+		Concurrency: 8,
+		// Two calls in flight fill an issuer: the issuerBusy scenarios hang two.
+		RemoteCallsPerIssuer: 2,
+		OperatorNamespace:    operatorNamespace,
+		Logger:               testenv.Logger(t, nil),
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	mgrCtx, cancel := context.WithCancel(ctx)
