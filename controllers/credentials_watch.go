@@ -66,24 +66,25 @@ func markCredentials(ctx context.Context, c client.Client, secret *corev1.Secret
 		return
 	}
 	// Tokens sharing the Secret, reconciled at once, label it once.
-	if _, marked := markedCredentials.LoadOrStore(secret.UID, true); marked {
+	if _, marking := markingCredentials.LoadOrStore(secret.UID, true); marking {
 		return
 	}
+	// Once labelled, the Secret is read with its label: a label removed later is
+	// put back.
+	defer markingCredentials.Delete(secret.UID)
 	patch := client.MergeFrom(secret.DeepCopy())
 	if secret.Labels == nil {
 		secret.Labels = map[string]string{}
 	}
 	secret.Labels[tokensv1alpha1.CredentialsLabel] = "true"
 	if err := c.Patch(ctx, secret, patch); err != nil {
-		markedCredentials.Delete(secret.UID)
 		ctrl.LoggerFrom(ctx).V(1).Info("Could not label a credentials Secret; changes to it will be noticed later",
 			"secret", secret.Name, "error", err.Error())
 	}
 }
 
-// markedCredentials holds the UIDs of the credentials Secrets this process has
-// labelled, or is labelling.
-var markedCredentials sync.Map
+// markingCredentials holds the UIDs of the credentials Secrets being labelled.
+var markingCredentials sync.Map
 
 // metadataOf is an empty metadata-only object of a core kind ("Secret",
 // "Namespace"), to read or watch no more than its metadata.

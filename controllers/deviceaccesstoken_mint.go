@@ -25,10 +25,10 @@ type deviceTokenPair struct {
 func (k *deviceAccessTokenKind) mint(ctx context.Context, dat *tokensv1alpha1.DeviceAccessToken, st *tokenState) (deviceTokenPair, error) {
 	// Status times hold whole seconds: so do the pair's, and they compare exactly.
 	issuedAt := k.r.Clock.Now().UTC().Truncate(time.Second)
-	if prev := dat.Status.IssuedAt; prev != nil && !issuedAt.After(prev.Time) {
+	if prev := dat.Status.IssuedAt; prev != nil && issuedAt.Equal(prev.Time) {
 		// A pair carries no id: one minted in the same second as the previous,
 		// with the same rights, would be the same pair. A second later, it is not.
-		issuedAt = prev.Time.UTC().Truncate(time.Second).Add(time.Second)
+		issuedAt = issuedAt.Add(time.Second)
 	}
 	accessExpires := issuedAt.Add(wholeSeconds(dat.Spec.AccessTokenLifetime.Duration))
 	refreshExpires := issuedAt.Add(wholeSeconds(dat.Spec.RefreshTokenLifetime.Duration))

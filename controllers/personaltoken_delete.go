@@ -34,7 +34,7 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 	case pt.Spec.DeletionPolicy == tokensv1alpha1.DeletionPolicyRetain:
 		// The current token stays with its Secret; replaced ones are revoked as due.
 		if err := k.revokeReplaced(ctx, pt, st, recoverMint); err != nil {
-			if !k.namespaceTerminating(ctx, pt) {
+			if passing(err) || !k.namespaceTerminating(ctx, pt) {
 				return blockedDeletion(err)
 			}
 			k.r.Recorder.Eventf(pt, nil, corev1.EventTypeWarning, tokensv1alpha1.RevocationBlockedReason, "Delete",
@@ -47,7 +47,7 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 		return k.releaseSecret(ctx, pt)
 	}
 	if err := k.revokeOwned(ctx, pt, st, recoverMint); err != nil {
-		if !k.namespaceTerminating(ctx, pt) {
+		if passing(err) || !k.namespaceTerminating(ctx, pt) {
 			return err
 		}
 		k.revokeAsTheNamespaceGoes(ctx, pt, st, err)
@@ -143,12 +143,18 @@ func ownedTokenIDs(pt *tokensv1alpha1.PersonalToken) []int64 {
 	return ids
 }
 
+// passing tells whether err is a wait that ends by itself, soon: a token AWX
+// may still be creating, or the issuer's turn. Nothing is blocked by it, and no
+// deletion gives up on a token for it.
+func passing(err error) bool {
+	waiting := (*reconcile.Waiting)(nil)
+	return errors.As(err, &waiting) &&
+		(waiting.Reason == tokensv1alpha1.RecoveringMintReason || waiting.Reason == tokensv1alpha1.IssuerBusyReason)
+}
+
 // blockedDeletion says, in the error the user sees, how to let the deletion go on.
 func blockedDeletion(err error) error {
-	if waiting := (*reconcile.Waiting)(nil); errors.As(err, &waiting) &&
-		(waiting.Reason == tokensv1alpha1.RecoveringMintReason || waiting.Reason == tokensv1alpha1.IssuerBusyReason) {
-		// Nothing is blocked: a token AWX may still be creating, or the
-		// issuer's turn, is waited for.
+	if passing(err) {
 		return err
 	}
 	wrapped := fmt.Errorf("deletion waits to revoke the tokens: %w; fix it, or annotate %s=true to delete without revoking",

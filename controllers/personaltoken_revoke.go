@@ -61,7 +61,7 @@ func (k *personalTokenKind) revokeReplacedDue(ctx context.Context, pt *tokensv1a
 func (k *personalTokenKind) revoke(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState, id, owner int64, endpoint *tokensv1alpha1.AWXEndpoint) error {
 	session, err := k.remoteAt(ctx, pt, st, endpoint)
 	if err != nil {
-		if current, _ := endpointOf(st.issuer); endpoint != nil && *endpoint != current &&
+		if current, _ := endpointOf(st.issuer); endpoint != nil && *endpoint != current && !isIssuerBusy(err) &&
 			pt.Annotations[tokensv1alpha1.AbandonPreviousTokensAnnotation] == "true" {
 			// The endpoint that minted it cannot be reached any more, and the user
 			// chose to let it go.

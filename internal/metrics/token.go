@@ -36,8 +36,14 @@ type Issuer struct {
 type Source func(ctx context.Context) ([]Token, []Issuer, error)
 
 // SetSource makes source the one the per-token and per-issuer series are read
-// from; the last manager of a process to set it wins.
-func SetSource(source Source) { collector.source.Store(&source) }
+// from (nil: none, no series); the last manager of a process to set it wins.
+func SetSource(source Source) {
+	if source == nil {
+		collector.source.Store(nil)
+		return
+	}
+	collector.source.Store(&source)
+}
 
 // The per-object series are computed at each scrape from the objects
 // themselves, as kube-state-metrics does, rather than kept: nothing to keep in

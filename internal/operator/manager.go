@@ -3,6 +3,7 @@
 package operator
 
 import (
+	"context"
 	"crypto/tls"
 	"os"
 	"time"
@@ -17,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -126,7 +128,16 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	metrics.SetSource(controllers.MetricsSource(mgr.GetCache()))
+	// Only the leader serves the per-object series, as only it serves the
+	// counters: one series per token, however many replicas are scraped.
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		metrics.SetSource(controllers.MetricsSource(mgr.GetCache()))
+		<-ctx.Done()
+		metrics.SetSource(nil)
+		return nil
+	})); err != nil {
+		return nil, err
+	}
 	credentials, err := controllers.NewCredentialsCache(mgr, nil)
 	if err != nil {
 		return nil, err

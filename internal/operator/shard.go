@@ -37,10 +37,14 @@ func cachedObjects(shard string) (map[client.Object]cache.ByObject, error) {
 
 // leaderElectionID names the Lease of the operator's replicas: each shard has
 // its own, so that shards run side by side and replicas of one shard take turns.
+// The selector is hashed as it parses, so that "in (a)" and "in(a)" are one shard.
 func leaderElectionID(shard string) string {
 	const id = "token-operator.tokenoperator.io"
 	if shard == "" {
 		return id
+	}
+	if selector, err := labels.Parse(shard); err == nil {
+		shard = selector.String()
 	}
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(shard))
