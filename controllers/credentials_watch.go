@@ -65,26 +65,27 @@ func markCredentials(ctx context.Context, c client.Client, secret *corev1.Secret
 	if secret.Labels[tokensv1alpha1.CredentialsLabel] == "true" {
 		return
 	}
-	// Tokens sharing the Secret, reconciled at once, label it once.
-	if _, marking := markingCredentials.LoadOrStore(secret.UID, true); marking {
+	// Tokens sharing the Secret, reconciled at once, read the same unlabelled
+	// version: only the first labels it. A label removed later makes another
+	// version, which is labelled again.
+	if seen, loaded := labelledCredentials.Swap(secret.UID, secret.ResourceVersion); loaded && seen == secret.ResourceVersion {
 		return
 	}
-	// Once labelled, the Secret is read with its label: a label removed later is
-	// put back.
-	defer markingCredentials.Delete(secret.UID)
 	patch := client.MergeFrom(secret.DeepCopy())
 	if secret.Labels == nil {
 		secret.Labels = map[string]string{}
 	}
 	secret.Labels[tokensv1alpha1.CredentialsLabel] = "true"
 	if err := c.Patch(ctx, secret, patch); err != nil {
+		labelledCredentials.Delete(secret.UID)
 		ctrl.LoggerFrom(ctx).V(1).Info("Could not label a credentials Secret; changes to it will be noticed later",
 			"secret", secret.Name, "error", err.Error())
 	}
 }
 
-// markingCredentials holds the UIDs of the credentials Secrets being labelled.
-var markingCredentials sync.Map
+// labelledCredentials holds, per credentials Secret's UID, the unlabelled
+// resourceVersion this process labelled.
+var labelledCredentials sync.Map
 
 // metadataOf is an empty metadata-only object of a core kind ("Secret",
 // "Namespace"), to read or watch no more than its metadata.
