@@ -16,6 +16,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -148,7 +149,9 @@ func Run(o Options) (res Result, err error) {
 	}
 	o.Logf("%d tokens Ready in %s", o.N, res.ToReady.Round(time.Millisecond))
 
-	after, err := readRequestCounts(ctx, w.cfg)
+	// The operator's last events may still be in client-go's queue: they are
+	// the work's, not the idle operator's.
+	after, err := settledRequestCounts(ctx, w.cfg)
 	if err != nil {
 		return res, err
 	}
@@ -315,4 +318,19 @@ func fetchProfile(ctx context.Context, addr string, d time.Duration, path string
 		return err
 	}
 	return f.Close()
+}
+
+// settledRequestCounts reads the API server's counts once the writes have
+// stopped growing for a second (at most 30 s).
+func settledRequestCounts(ctx context.Context, cfg *rest.Config) (requestCounts, error) {
+	counts, err := readRequestCounts(ctx, cfg)
+	for deadline := time.Now().Add(30 * time.Second); err == nil && time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		var next requestCounts
+		if next, err = readRequestCounts(ctx, cfg); err == nil && next.since(counts).writes() == 0 {
+			return next, nil
+		}
+		counts = next
+	}
+	return counts, err
 }
