@@ -147,9 +147,7 @@ func ownedTokenIDs(pt *tokensv1alpha1.PersonalToken) []int64 {
 // may still be creating, or the issuer's turn. Nothing is blocked by it, and no
 // deletion gives up on a token for it.
 func passing(err error) bool {
-	waiting := (*reconcile.Waiting)(nil)
-	return errors.As(err, &waiting) &&
-		(waiting.Reason == tokensv1alpha1.RecoveringMintReason || waiting.Reason == tokensv1alpha1.IssuerBusyReason)
+	return waitingFor(err, tokensv1alpha1.RecoveringMintReason, tokensv1alpha1.IssuerBusyReason)
 }
 
 // blockedDeletion says, in the error the user sees, how to let the deletion go on.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -64,9 +65,12 @@ func (b *RemoteBudget) take(ctx context.Context, namespace string, issuer resolv
 }
 
 // isIssuerBusy tells whether err is take's refusal, which sent nothing.
-func isIssuerBusy(err error) bool {
+func isIssuerBusy(err error) bool { return waitingFor(err, tokensv1alpha1.IssuerBusyReason) }
+
+// waitingFor tells whether err is a wait for one of reasons.
+func waitingFor(err error, reasons ...string) bool {
 	var waiting *reconcile.Waiting
-	return errors.As(err, &waiting) && waiting.Reason == tokensv1alpha1.IssuerBusyReason
+	return errors.As(err, &waiting) && slices.Contains(reasons, waiting.Reason)
 }
 
 // slotsOf is the places of issuer, as the token in namespace names it.

@@ -61,12 +61,12 @@ func TestMetrics(t *testing.T) {
 		return mf
 	}
 
-	dh := w.deviceHive()
+	w.deviceHive()
 	pt := w.personalToken("ci-runner", func(pt *tokensv1alpha1.PersonalToken) {
 		pt.Spec.Rotation = &tokensv1alpha1.Rotation{Overlap: &metav1.Duration{Duration: time.Second}}
 		pt.Spec.Consumers = &tokensv1alpha1.Consumers{MaxOverlap: &metav1.Duration{Duration: 5 * time.Second}}
 	})
-	dat := w.deviceAccessToken("sensor", dh)
+	dat := w.deviceAccessToken("sensor")
 	ptLabels := map[string]string{"kind": "PersonalToken", "namespace": w.ns, "name": pt.Name, "issuer_kind": "TokenIssuer", "issuer_name": "awx"}
 	datLabels := map[string]string{"kind": "DeviceAccessToken", "namespace": w.ns, "name": dat.Name, "issuer_kind": "TokenIssuer", "issuer_name": "dh-api"}
 
@@ -175,7 +175,7 @@ func (w *processWorld) rotate(obj client.Object) {
 
 // deviceHive starts a DeviceHive test server with an admin the issuer "dh-api"
 // mints through, and a user id 2 to mint for.
-func (w *processWorld) deviceHive() *dhtest.Server {
+func (w *processWorld) deviceHive() {
 	dh := dhtest.NewServer(w.t, dhtest.Options{Secret: "bWV0cmljcyB0ZXN0IEpXVCBzZWNyZXQgZm9yIERldmljZUhpdmU="})
 	dh.AddUser(dhtest.User{ID: 1, Login: "dh-admin", Password: "dh-admin-pw-metrics", Active: true, Admin: true})
 	dh.AddUser(dhtest.User{ID: 2, Login: "sensor-reader", Password: "unused-pw-metrics", Active: true})
@@ -184,11 +184,10 @@ func (w *processWorld) deviceHive() *dhtest.Server {
 	w.create(&tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "dh-api"},
 		Spec: tokensv1alpha1.TokenIssuerSpec{DeviceHive: &tokensv1alpha1.DeviceHiveIssuer{URL: dh.URL(),
 			Mode: tokensv1alpha1.DeviceHiveModeAPI, CredentialsSecretRef: &tokensv1alpha1.LocalSecretRef{Name: "dh-admin"}}}})
-	return dh
 }
 
 // deviceAccessToken creates a DeviceAccessToken of "dh-api" for user 2.
-func (w *processWorld) deviceAccessToken(name string, _ *dhtest.Server) *tokensv1alpha1.DeviceAccessToken {
+func (w *processWorld) deviceAccessToken(name string) *tokensv1alpha1.DeviceAccessToken {
 	dat := &tokensv1alpha1.DeviceAccessToken{
 		ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: name},
 		Spec: tokensv1alpha1.DeviceAccessTokenSpec{
