@@ -85,6 +85,12 @@ test: manifests generate fmt vet envtest image helm-lint $(GOTESTSUM) ## Run eve
 	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" HELM="$(HELM)" IMAGE_ARCHIVE="$(IMAGE_ARCHIVE)" $(GOTESTSUM) --format pkgname-and-test-fails --format-hide-empty-pkg --hide-summary=output -- ./... $(GO_TEST_FLAGS)
 	cd test/promql && $(GOTESTSUM) --format pkgname-and-test-fails --hide-summary=output -- ./... $(GO_TEST_FLAGS)
 
+# Needs root: it runs a real single-node cluster in a network namespace of its own
+# (hack/e2e.sh), and restores the host after.
+.PHONY: e2e
+e2e: image $(HELM) ## Run the end-to-end tests: the chart installed on a real single-node cluster, with real pods consuming tokens.
+	HELM="$(HELM)" IMAGE_ARCHIVE="$(IMAGE_ARCHIVE)" IMG="$(IMG)" hack/e2e.sh
+
 .PHONY: bench
 bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256).
 	go test ./internal/devicehive/ -run '^$$' -bench . -benchmem -count=3

@@ -1,7 +1,7 @@
-// Command image writes the manager's OCI image archive without a Docker engine:
-// one layer holding the static manager binary of each architecture, run as a
-// nonroot user with no shell, in a multi-architecture index. `make image` builds
-// the binaries and runs it.
+// Command image writes an OCI image archive without a Docker engine: one layer
+// holding the static binary of each architecture, run as a nonroot user with no
+// shell, in a multi-architecture index. `make image` builds the manager's binaries
+// and runs it; the end-to-end tests build their test programs' images with it.
 //
 // Usage: image -o bin/token-operator-image.tar -ref token-operator:dev linux/amd64=bin/image/manager-linux-amd64 ...
 package main
@@ -37,20 +37,25 @@ func main() {
 	out := flag.String("o", "bin/token-operator-image.tar", "The OCI image archive to write.")
 	ref := flag.String("ref", "token-operator:dev", "The image reference the archive names (repository:tag).")
 	version := flag.String("version", "dev", "The version the image's labels carry.")
+	name := flag.String("name", "manager", "The binary's name in the image, run as /NAME.")
+	title := flag.String("title", "token-operator", "The image's title label.")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "image: name at least one os/arch=binary")
 		os.Exit(2)
 	}
-	if err := write(*out, *ref, *version, flag.Args()); err != nil {
+	if err := write(*out, *ref, program{name: *name, title: *title, version: *version}, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "image:", err)
 		os.Exit(1)
 	}
 }
 
+// program is what an image runs and says of itself.
+type program struct{ name, title, version string }
+
 // write builds the index of one image per os/arch=binary and writes it to out
 // as an OCI archive (an OCI image layout in a tar).
-func write(out, ref, version string, platforms []string) error {
+func write(out, ref string, prog program, platforms []string) error {
 	index := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	for _, p := range platforms {
 		platform, binary, ok := strings.Cut(p, "=")
@@ -58,7 +63,7 @@ func write(out, ref, version string, platforms []string) error {
 		if !ok || !ok2 {
 			return fmt.Errorf("%q is not os/arch=binary", p)
 		}
-		img, err := imageOf(binary, osName, arch, version)
+		img, err := imageOf(binary, osName, arch, prog)
 		if err != nil {
 			return err
 		}
@@ -84,13 +89,13 @@ func write(out, ref, version string, platforms []string) error {
 	return tarDir(dir, out)
 }
 
-// imageOf is the image of one architecture: the binary as /manager.
-func imageOf(binary, osName, arch, version string) (v1.Image, error) {
+// imageOf is the image of one architecture: the binary as /NAME.
+func imageOf(binary, osName, arch string, prog program) (v1.Image, error) {
 	data, err := os.ReadFile(binary)
 	if err != nil {
 		return nil, err
 	}
-	layerTar, err := singleFileTar("manager", data)
+	layerTar, err := singleFileTar(prog.name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +115,11 @@ func imageOf(binary, osName, arch, version string) (v1.Image, error) {
 	cfg = cfg.DeepCopy()
 	cfg.OS, cfg.Architecture, cfg.Created = osName, arch, v1.Time{Time: epoch}
 	cfg.Config.User = nonroot
-	cfg.Config.Entrypoint = []string{"/manager"}
+	cfg.Config.Entrypoint = []string{"/" + prog.name}
 	cfg.Config.WorkingDir = "/"
 	cfg.Config.Labels = map[string]string{
-		"org.opencontainers.image.title":   "token-operator",
-		"org.opencontainers.image.version": version,
+		"org.opencontainers.image.title":   prog.title,
+		"org.opencontainers.image.version": prog.version,
 		"org.opencontainers.image.source":  "https://github.com/tokenoperator/token-operator",
 	}
 	return mutate.ConfigFile(img, cfg)
