@@ -85,8 +85,8 @@ func readConsumerLog(path string) (consumerLog, error) {
 	return l, sc.Err()
 }
 
-// checkNoFailures says what failed, if any call of any of the logs did, or if a
-// consumer made no successful call at all.
+// checkNoFailures says what failed, if any call of any of the logs did, or if
+// there are no logs.
 func checkNoFailures(logs []consumerLog) error {
 	var problems []string
 	for _, l := range logs {

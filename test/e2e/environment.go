@@ -7,11 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -188,4 +191,34 @@ func poll(ctx context.Context, timeout time.Duration, what string, done wait.Con
 		return fmt.Errorf("waiting %s for %s: %w", timeout, what, err)
 	}
 	return nil
+}
+
+// saveOperatorLogs copies the running operator pods' logs to logs/, which
+// hack/e2e.sh keeps: the kubelet removes a pod's log with the pod, and a later
+// scenario may replace the pod.
+func (e *environment) saveOperatorLogs(t *testing.T) {
+	cs, err := kubernetes.NewForConfig(e.cluster.Rest)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	ctx := context.Background()
+	pods, err := e.pods(ctx, operatorNamespace, map[string]string{"app.kubernetes.io/name": "token-operator"})
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	for _, p := range pods {
+		body, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
+		if err != nil {
+			t.Logf("the log of operator pod %s: %v", p.Name, err)
+			continue
+		}
+		path := filepath.Join(filepath.Dir(e.awxLogDir), "operator-"+p.Name+".log")
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Log(err)
+			continue
+		}
+		t.Logf("operator pod %s's log kept in bin/e2e-logs/%s", p.Name, filepath.Base(path))
+	}
 }

@@ -56,6 +56,8 @@ func TestScenarios(t *testing.T) {
 		{"DeviceAccessTokenConsumersRestarted", testDeviceAccessToken},
 		{"HelmUpgradeAndUninstall", testHelmUpgradeAndUninstall},
 	} {
-		t.Run(s.name, s.run)
+		if !t.Run(s.name, s.run) {
+			env.saveOperatorLogs(t)
+		}
 	}
 }

@@ -20,7 +20,12 @@ func testOperatorKilled(t *testing.T) {
 	const ns, name, user, deploy = "e2e-crash", "crasher", "crash-bot", "crash-consumer"
 	pt := env.awxTokenWithConsumers(t, ctx, ns, name, user, deploy, readEnv)
 
-	pt = env.rotateEnvConsumed(t, ctx, pt, deploy, func() { env.killOperator(t, ctx) })
+	pt = env.rotateEnvConsumed(t, ctx, pt, deploy, func() {
+		if now, err := env.personalToken(ctx, ns, name); err == nil {
+			t.Logf("killing the operator with the token on AWX token %d, %d previous awaiting revocation", now.Status.TokenID, len(now.Status.PreviousTokens))
+		}
+		env.killOperator(t, ctx)
+	})
 
 	oldFP, err := env.secretFingerprint(ctx, ns, pt.Spec.Secret.Name, tokenKey)
 	if err != nil {
@@ -35,7 +40,7 @@ func testOperatorKilled(t *testing.T) {
 		}
 		env.killOperator(t, ctx)
 	})
-	env.checkConsumersNeverFailed(t, deploy)
+	env.checkConsumersNeverFailed(t, ctx, deploy)
 	env.checkOneLiveToken(t, ctx, user, pt)
 }
 

@@ -15,6 +15,6 @@ func testEnvConsumers(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		pt = env.rotateEnvConsumed(t, ctx, pt, deploy, nil)
 	}
-	env.checkConsumersNeverFailed(t, deploy)
+	env.checkConsumersNeverFailed(t, ctx, deploy)
 	env.checkOneLiveToken(t, ctx, user, pt)
 }

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -20,20 +21,23 @@ import (
 // survivor is what a token of the earlier scenarios must still be after an
 // upgrade and an uninstall: the same AWX token in the same Secret.
 type survivor struct {
-	ns, name, user string
-	tokenID        int64
-	secretVersion  string
+	ns, name, user        string
+	tokenID               int64
+	secret, secretVersion string
 }
 
 // testHelmUpgradeAndUninstall: `helm upgrade` with a changed value replaces the
-// operator's pod, which takes over every token without minting or restarting
-// anything; `helm uninstall` (crds.keep, the default) removes the operator and
-// leaves the CRDs, the tokens, their Secrets and their AWX tokens, and the
-// consumers keep working.
+// operator's pod; the new one rotates a token as the old one did, and takes over
+// the others without minting or writing anything. `helm uninstall` (crds.keep,
+// the default) removes the operator and leaves the CRDs, the tokens, their
+// Secrets and their AWX tokens, and the consumers keep working.
 func testHelmUpgradeAndUninstall(t *testing.T) {
 	ctx := scenarioContext(t, 10*time.Minute)
 	survivors := env.survivors(t, ctx)
 	minted := env.mintCount(t)
+	if minted < 9 {
+		t.Fatalf("the AWX server's log shows %d tokens minted, fewer than the earlier scenarios did", minted)
+	}
 
 	upgradedAt := time.Now()
 	if err := env.runHelm(ctx, "upgrade", releaseName, env.chart, "--namespace", operatorNamespace, "--reuse-values",
@@ -45,12 +49,16 @@ func testHelmUpgradeAndUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("after the upgrade, pod %s leads with --concurrency=8", leader)
-	// The new leader has resynced every token once it has checked them all; give
-	// it as long as a rotation takes.
-	time.Sleep(20 * time.Second)
+	// A rotation done by the new pod shows it has synced and works; by then it
+	// has also looked at every other token, at start.
+	pt, err := env.personalToken(ctx, "e2e-env", "runner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt = env.rotateEnvConsumed(t, ctx, pt, "env-consumer", nil)
 	env.checkSurvivors(t, ctx, survivors, true)
-	if n := env.mintCount(t); n != minted {
-		t.Fatalf("the upgrade minted %d AWX tokens", n-minted)
+	if n := env.mintCount(t); n != minted+1 {
+		t.Fatalf("the upgraded operator minted %d AWX tokens, want 1 (the rotation)", n-minted)
 	}
 
 	if err := env.runHelm(ctx, "uninstall", releaseName, "--namespace", operatorNamespace, "--wait", "--timeout", "2m"); err != nil {
@@ -67,57 +75,87 @@ func testHelmUpgradeAndUninstall(t *testing.T) {
 			t.Fatalf("CRD %s is gone after helm uninstall with crds.keep: %v", crd, err)
 		}
 	}
+	// The consumers keep calling a while with no operator.
 	time.Sleep(5 * time.Second)
-	env.checkSurvivors(t, ctx, survivors, false)
+	env.checkSurvivors(t, ctx, append(survivors, env.survivor(t, ctx, pt.Namespace, pt.Name, "env-bot")), false)
 	for _, deploy := range []string{"env-consumer", "volume-consumer", "crash-consumer"} {
-		env.checkConsumersNeverFailed(t, deploy)
+		env.checkConsumersNeverFailed(t, ctx, deploy)
 	}
 }
 
+// survivors are the tokens of scenarios 2 to 4 as they are now.
 func (e *environment) survivors(t *testing.T, ctx context.Context) []survivor {
 	t.Helper()
-	out := []survivor{{ns: "e2e-env", name: "runner", user: "env-bot"}, {ns: "e2e-volume", name: "reader", user: "volume-bot"},
-		{ns: "e2e-crash", name: "crasher", user: "crash-bot"}}
-	for i := range out {
-		pt, err := e.personalToken(ctx, out[i].ns, out[i].name)
+	return []survivor{e.survivor(t, ctx, "e2e-volume", "reader", "volume-bot"), e.survivor(t, ctx, "e2e-crash", "crasher", "crash-bot"),
+		e.survivor(t, ctx, "e2e-dh", "sensor", "")}
+}
+
+// survivor records a PersonalToken (of AWX user user), or a DeviceAccessToken
+// (when user is empty), and its Secret's version.
+func (e *environment) survivor(t *testing.T, ctx context.Context, ns, name, user string) survivor {
+	t.Helper()
+	s := survivor{ns: ns, name: name, user: user}
+	var secret string
+	if user == "" {
+		var dat tokensv1alpha1.DeviceAccessToken
+		if err := e.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &dat); err != nil {
+			t.Fatal(err)
+		}
+		secret = dat.Spec.Secret.Name
+	} else {
+		pt, err := e.personalToken(ctx, ns, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var s corev1.Secret
-		if err := e.client.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: pt.Spec.Secret.Name}, &s); err != nil {
-			t.Fatal(err)
-		}
-		out[i].tokenID, out[i].secretVersion = pt.Status.TokenID, s.ResourceVersion
+		s.tokenID, secret = pt.Status.TokenID, pt.Spec.Secret.Name
 	}
-	return out
+	var sec corev1.Secret
+	if err := e.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: secret}, &sec); err != nil {
+		t.Fatal(err)
+	}
+	s.secret, s.secretVersion = secret, sec.ResourceVersion
+	return s
 }
 
-// checkSurvivors checks each token still has its AWX token, alive, in the same
-// Secret content; and that it is Ready while an operator runs.
+// checkSurvivors checks each token still has the same Secret content and, for
+// a PersonalToken, the same AWX token, alive; and that it is Ready while an
+// operator runs.
 func (e *environment) checkSurvivors(t *testing.T, ctx context.Context, survivors []survivor, operatorRuns bool) {
 	t.Helper()
 	for _, s := range survivors {
-		pt, err := e.personalToken(ctx, s.ns, s.name)
-		if err != nil {
-			t.Fatalf("PersonalToken %s/%s: %v", s.ns, s.name, err)
-		}
-		if pt.Status.TokenID != s.tokenID || (operatorRuns && !isReady(pt.Status.Conditions)) {
-			t.Fatalf("PersonalToken %s/%s: token %d (Ready %v), want token %d and Ready", s.ns, s.name,
-				pt.Status.TokenID, isReady(pt.Status.Conditions), s.tokenID)
-		}
 		var sec corev1.Secret
-		if err := e.client.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: pt.Spec.Secret.Name}, &sec); err != nil {
-			t.Fatalf("Secret %s/%s: %v", s.ns, pt.Spec.Secret.Name, err)
+		if err := e.client.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: s.secret}, &sec); err != nil {
+			t.Fatalf("Secret %s/%s: %v", s.ns, s.secret, err)
 		}
 		if sec.ResourceVersion != s.secretVersion {
-			t.Fatalf("Secret %s/%s was written (resourceVersion %s, was %s)", s.ns, sec.Name, sec.ResourceVersion, s.secretVersion)
+			t.Fatalf("Secret %s/%s was written (resourceVersion %s, was %s)", s.ns, s.secret, sec.ResourceVersion, s.secretVersion)
 		}
-		live, err := e.liveTokens(ctx, s.user)
-		if err != nil {
-			t.Fatal(err)
+		var conds []metav1.Condition
+		if s.user == "" {
+			var dat tokensv1alpha1.DeviceAccessToken
+			if err := e.client.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: s.name}, &dat); err != nil {
+				t.Fatalf("DeviceAccessToken %s/%s: %v", s.ns, s.name, err)
+			}
+			conds = dat.Status.Conditions
+		} else {
+			pt, err := e.personalToken(ctx, s.ns, s.name)
+			if err != nil {
+				t.Fatalf("PersonalToken %s/%s: %v", s.ns, s.name, err)
+			}
+			if pt.Status.TokenID != s.tokenID {
+				t.Fatalf("PersonalToken %s/%s is on token %d, was %d", s.ns, s.name, pt.Status.TokenID, s.tokenID)
+			}
+			live, err := e.liveTokens(ctx, s.user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(live, []int64{s.tokenID}) {
+				t.Fatalf("AWX user %s has live tokens %v, want [%d]", s.user, live, s.tokenID)
+			}
+			conds = pt.Status.Conditions
 		}
-		if !slices.Equal(live, []int64{s.tokenID}) {
-			t.Fatalf("AWX user %s has live tokens %v, want [%d]", s.user, live, s.tokenID)
+		if operatorRuns && !isReady(conds) {
+			t.Fatalf("%s/%s is not Ready", s.ns, s.name)
 		}
 	}
 }
@@ -131,7 +169,8 @@ func (e *environment) mintCount(t *testing.T) int {
 	}
 	n := 0
 	for _, r := range reqs {
-		if r.method == "POST" && strings.HasSuffix(r.path, "/tokens/") && r.status == "201" {
+		// POST /api/v2/users/{id}/personal_tokens/ (or /api/v2/tokens/), 201 Created.
+		if r.method == "POST" && strings.HasSuffix(r.path, "tokens/") && r.status == "201" {
 			n++
 		}
 	}

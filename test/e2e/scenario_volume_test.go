@@ -35,7 +35,7 @@ func testVolumeConsumer(t *testing.T) {
 	}
 
 	// A token revoked too early shows first as failed calls.
-	env.checkConsumersNeverFailed(t, deploy)
+	env.checkConsumersNeverFailed(t, ctx, deploy)
 	after, err := env.pods(ctx, ns, map[string]string{"app": deploy})
 	if err != nil {
 		t.Fatal(err)

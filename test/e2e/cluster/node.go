@@ -21,6 +21,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [grpc]
   address = "{{dir}}/containerd/containerd.sock"
 
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{{dir}}/containerd/opt"
+
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "{{sandbox}}"
   restrict_oom_score_adj = true

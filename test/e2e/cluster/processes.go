@@ -9,9 +9,10 @@ import (
 )
 
 // start runs a part of the cluster in the background, its output in
-// logs/NAME.log, and appends "NAME PID" to the pid file, from which the harness
-// (hack/e2e.sh) stops every process it started, in reverse order, whatever
-// happens to this one.
+// logs/NAME.log, and appends "NAME PID START" to the pid file, from which the
+// harness (hack/e2e.sh) stops every process it started, in reverse order,
+// whatever happens to this one. START, the process's start time, tells it from a
+// later process that reuses the PID.
 func (c *Cluster) start(name string, path string, args ...string) error {
 	logFile, err := os.Create(filepath.Join(c.cfg.Dir, "logs", name+".log"))
 	if err != nil {
@@ -29,7 +30,11 @@ func (c *Cluster) start(name string, path string, args ...string) error {
 		return err
 	}
 	defer pids.Close()
-	if _, err := fmt.Fprintf(pids, "%s %d\n", name, cmd.Process.Pid); err != nil {
+	started, err := startTime(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(pids, "%s %d %s\n", name, cmd.Process.Pid, started); err != nil {
 		return err
 	}
 	go func() {
@@ -50,4 +55,20 @@ func (c *Cluster) died() error {
 		return nil
 	}
 	return fmt.Errorf("%s", strings.Join(c.exited, ", "))
+}
+
+// startTime is the 22nd field of /proc/PID/stat: when the process started, in
+// clock ticks after boot. The command's name (field 2) may hold spaces, so the
+// fields are counted after its closing parenthesis.
+func startTime(pid int) (string, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	fields := strings.Fields(string(stat[i+1:]))
+	if i < 0 || len(fields) < 20 {
+		return "", fmt.Errorf("/proc/%d/stat has no start time", pid)
+	}
+	return fields[19], nil
 }

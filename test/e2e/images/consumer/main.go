@@ -90,7 +90,8 @@ func (c *consumer) event(name, format string, args ...any) {
 }
 
 func (c *consumer) run(load func() (string, string, error), interval time.Duration, stop <-chan os.Signal) {
-	client := &http.Client{Timeout: 2 * time.Second}
+	// Generous: a call the machine is too busy to answer soon is slow, not refused.
+	client := &http.Client{Timeout: 10 * time.Second}
 	tick := time.NewTicker(interval)
 	report := time.NewTicker(2 * time.Second)
 	first := true
