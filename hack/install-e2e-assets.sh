@@ -35,18 +35,7 @@ complete() {
   local c
   for c in "${COMMANDS[@]}"; do [ -x "$ASSETS/$c" ] || return 1; done
 }
-if complete; then
-  echo "$ASSETS"
-  exit 0
-fi
-
-mkdir -p "$CACHE_DIR"
-exec 9>"$CACHE_DIR/e2e.lock"
-flock 9
-if complete; then
-  echo "$ASSETS"
-  exit 0
-fi
+use_cache_or_lock e2e
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -54,10 +43,4 @@ build_kubernetes "$work" "$work/out" "${COMMANDS[@]}"
 step="checking the built binaries"
 "$work/out/kubelet" --version >&2
 
-step="moving the binaries into $ASSETS"
-mkdir -p "$(dirname "$ASSETS")"
-rm -rf "$ASSETS.tmp"
-mv "$work/out" "$ASSETS.tmp"
-rm -rf "$ASSETS"
-mv "$ASSETS.tmp" "$ASSETS"
-echo "$ASSETS"
+install_assets "$work/out"

@@ -18,19 +18,7 @@ complete() {
   [ -x "$ASSETS/kube-apiserver" ] && [ -x "$ASSETS/etcd" ] && [ -x "$ASSETS/kubectl" ]
 }
 
-if complete; then
-  echo "$ASSETS"
-  exit 0
-fi
-
-mkdir -p "$CACHE_DIR"
-# Two callers (make test in two shells) must not build into the same place at once.
-exec 9>"$CACHE_DIR/envtest.lock"
-flock 9
-if complete; then
-  echo "$ASSETS"
-  exit 0
-fi
+use_cache_or_lock envtest
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -57,11 +45,4 @@ step="checking the built binaries"
 etcd_version=$("$work/out/etcd" --version)
 echo "${etcd_version%%$'\n'*}" >&2
 
-# Move into place in one step so an interrupted build never looks complete.
-step="moving the binaries into $ASSETS"
-mkdir -p "$(dirname "$ASSETS")"
-rm -rf "$ASSETS.tmp"
-mv "$work/out" "$ASSETS.tmp"
-rm -rf "$ASSETS"
-mv "$ASSETS.tmp" "$ASSETS"
-echo "$ASSETS"
+install_assets "$work/out"
