@@ -92,8 +92,8 @@ e2e: image $(HELM) ## Run the end-to-end tests: the chart installed on a real si
 	HELM="$(HELM)" IMAGE_ARCHIVE="$(IMAGE_ARCHIVE)" IMG="$(IMG)" hack/e2e.sh
 
 .PHONY: bench
-bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256).
-	go test ./internal/devicehive/ -run '^$$' -bench . -benchmem -count=3
+bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256; a metrics scrape of 10,000 tokens).
+	go test ./internal/devicehive/ ./internal/metrics/ -run '^$$' -bench . -benchmem -count=3
 
 # N tokens (default 1000), after UNRELATED_SECRETS Secrets the operator does not
 # own; MANAGER_ARGS adds operator flags; PROFILE=file takes a CPU profile.

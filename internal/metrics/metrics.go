@@ -42,5 +42,7 @@ var (
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(collector, mints, revocations, orphansRevoked, consumerRestarts, remoteRequests, remoteDuration)
+	ctrlmetrics.Registry.MustRegister(mints, revocations, orphansRevoked, consumerRestarts, remoteRequests, remoteDuration)
+	// controller-runtime's metrics endpoint serves what this registry gathers.
+	ctrlmetrics.Registry = withObjects{ctrlmetrics.Registry}
 }
