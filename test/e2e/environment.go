@@ -12,13 +12,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/operator"
 	"github.com/tokenoperator/token-operator/test/e2e/cluster"
 )
 
@@ -44,7 +43,6 @@ var awxUsers = []string{"env-bot", "volume-bot", "crash-bot"}
 type environment struct {
 	cluster *cluster.Cluster
 	client  client.Client
-	scheme  *runtime.Scheme
 	nodeIP  string
 	// consumerLogDir holds each consumer pod's log, NAME.log; awxLogDir the AWX
 	// server's request log. Both are host directories mounted into the pods.
@@ -57,13 +55,8 @@ func setUp(ctx context.Context, cfg cluster.Config) (*environment, error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := tokensv1alpha1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
+	// The operator's scheme, and CRDs for the uninstall scenario.
+	scheme := operator.NewScheme()
 	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
@@ -72,7 +65,7 @@ func setUp(ctx context.Context, cfg cluster.Config) (*environment, error) {
 		return nil, err
 	}
 	e := &environment{
-		cluster: c, client: cl, scheme: scheme, nodeIP: cfg.NodeIP,
+		cluster: c, client: cl, nodeIP: cfg.NodeIP,
 		consumerLogDir: filepath.Join(cfg.Dir, "logs", "consumers"),
 		awxLogDir:      filepath.Join(cfg.Dir, "logs", "awx"),
 		chart:          os.Getenv("E2E_CHART"), helm: os.Getenv("HELM"), image: os.Getenv("E2E_OPERATOR_IMAGE"),

@@ -54,7 +54,7 @@ func (e *environment) killOperator(t *testing.T, ctx context.Context) {
 	}
 	killed := map[string]bool{}
 	for i := range pods {
-		if err := e.client.Delete(ctx, &pods[i], client.GracePeriodSeconds(0)); ignoreNotFound(err) != nil {
+		if err := e.client.Delete(ctx, &pods[i], client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
 			t.Fatal(err)
 		}
 		killed[pods[i].Name] = true
