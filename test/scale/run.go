@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -39,6 +41,9 @@ type Options struct {
 	// brings the tokens to Ready is written (ProfileFor long).
 	ProfileTo  string
 	ProfileFor time.Duration
+	// APIServerProfileTo, when set, is where a CPU profile of the API server
+	// over the same ProfileFor is written.
+	APIServerProfileTo string
 	// Timeout bounds the whole run.
 	Timeout time.Duration
 	// Logf reports progress.
@@ -135,6 +140,12 @@ func Run(o Options) (res Result, err error) {
 	} else {
 		profiled <- nil
 	}
+	apiProfiled := make(chan error, 1)
+	if o.APIServerProfileTo != "" {
+		go func() { apiProfiled <- fetchAPIServerProfile(ctx, w.cfg, o.ProfileFor, o.APIServerProfileTo) }()
+	} else {
+		apiProfiled <- nil
+	}
 	o.Logf("creating %d PersonalTokens", o.N)
 	start := time.Now()
 	if _, err := createInParallel(ctx, o.N, w.personalToken, w.c); err != nil {
@@ -145,6 +156,9 @@ func Run(o Options) (res Result, err error) {
 	}
 	res.ToReady = time.Since(start)
 	if err := <-profiled; err != nil {
+		return res, err
+	}
+	if err := <-apiProfiled; err != nil {
 		return res, err
 	}
 	o.Logf("%d tokens Ready in %s", o.N, res.ToReady.Round(time.Millisecond))
@@ -333,4 +347,18 @@ func settledRequestCounts(ctx context.Context, cfg *rest.Config) (requestCounts,
 		counts = next
 	}
 	return counts, err
+}
+
+// fetchAPIServerProfile writes a CPU profile of d taken from the API server's
+// pprof endpoint to path.
+func fetchAPIServerProfile(ctx context.Context, cfg *rest.Config, d time.Duration, path string) error {
+	c, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	raw, err := c.RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(int(d.Seconds()))).DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("failed to profile the API server: %w", err)
+	}
+	return os.WriteFile(path, raw, 0o644)
 }

@@ -1,7 +1,8 @@
 // Command bench runs the scale benchmark (`make bench-scale`): N (default 1000)
 // PersonalTokens, after UNRELATED_SECRETS Secrets the operator does not own.
 // MANAGER_ARGS adds flags to the operator's defaults; PROFILE=file writes a CPU
-// profile of the operator's first PROFILE_SECONDS (5) of work there.
+// profile of the operator's first PROFILE_SECONDS (5) of work there, and
+// PROFILE_APISERVER=file one of the API server's.
 package main
 
 import (
@@ -24,6 +25,7 @@ func main() {
 		AWXDelay: 2 * time.Millisecond, IdleWindow: 20 * time.Second, Timeout: 45 * time.Minute,
 		ManagerArgs: strings.Fields(os.Getenv("MANAGER_ARGS")),
 		ProfileTo:   os.Getenv("PROFILE"), ProfileFor: time.Duration(envInt("PROFILE_SECONDS", 5)) * time.Second,
+		APIServerProfileTo: os.Getenv("PROFILE_APISERVER"),
 		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }}
 	res, err := scale.Run(o)
 	if err != nil {
