@@ -5,6 +5,7 @@ package main
 import (
 	"flag"
 	"os"
+	"runtime/debug"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -13,7 +14,17 @@ import (
 	"github.com/tokenoperator/token-operator/internal/operator"
 )
 
+// gcPercent is the garbage collector's target unless GOGC says otherwise. The
+// operator's memory is mostly its cache of tokens and their Secrets, which
+// grows slowly: collecting when the heap has grown by half of it, not by all of
+// it as Go does by default, takes a fifth off the peak at 10,000 tokens (166 to
+// 135 MiB) for no time lost in `make bench-scale`.
+const gcPercent = 50
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	var (
 		o   operator.Options
 		qps float64

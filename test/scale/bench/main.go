@@ -26,7 +26,7 @@ func main() {
 		ManagerArgs: strings.Fields(os.Getenv("MANAGER_ARGS")),
 		ProfileTo:   os.Getenv("PROFILE"), ProfileFor: time.Duration(envInt("PROFILE_SECONDS", 5)) * time.Second,
 		APIServerProfileTo: os.Getenv("PROFILE_APISERVER"),
-		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }}
+		Logf:               func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }}
 	res, err := scale.Run(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench-scale:", err)
