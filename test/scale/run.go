@@ -62,6 +62,9 @@ type Result struct {
 	// BareClient is the time a bare client, as unthrottled and as parallel as
 	// the bench, takes for as many writes as the operator made.
 	BareClient time.Duration
+	// SameWrites is the time a bare client, as parallel, takes to make the very
+	// requests the bench and the operator made for N tokens (see replay).
+	SameWrites time.Duration
 	// IdleWrites and IdleRemoteCalls are counted in the idle window.
 	IdleWrites      float64
 	IdleByResource  requestCounts
@@ -205,6 +208,11 @@ func Run(o Options) (res Result, err error) {
 	}, w.c); err != nil {
 		return res, err
 	}
+	o.Logf("stopping the operator, and timing a bare client making the operator's requests for %d more tokens", o.N)
+	w.stopOperator()
+	if res.SameWrites, err = w.replay(ctx, o.N); err != nil {
+		return res, fmt.Errorf("replaying the operator's writes: %w", err)
+	}
 	o.Logf("stopping")
 	return res, nil
 }
@@ -249,21 +257,25 @@ func (w *world) issuerReady(ctx context.Context) (bool, error) {
 // createInParallel creates n objects with parallelism workers and returns how
 // long it took.
 func createInParallel(ctx context.Context, n int, object func(i int) client.Object, c client.Client) (time.Duration, error) {
+	return inParallel(n, func(i int) error { return c.Create(ctx, object(i)) })
+}
+
+// inParallel runs do for 0..n-1 with parallelism workers, stopping at the first
+// error, and returns how long it took.
+func inParallel(n int, do func(i int) error) (time.Duration, error) {
 	start := time.Now()
 	next := make(chan int)
 	errs := make(chan error, parallelism)
 	var wg sync.WaitGroup
 	for range parallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range next {
-				if err := c.Create(ctx, object(i)); err != nil {
+				if err := do(i); err != nil {
 					errs <- err
 					return
 				}
 			}
-		}()
+		})
 	}
 	var err error
 feed:
@@ -291,6 +303,8 @@ func (r Result) Print(out io.Writer) {
 	fmt.Fprintf(out, "time to all Ready:            %s\n", r.ToReady.Round(10*time.Millisecond))
 	fmt.Fprintf(out, "bare client, as many writes:  %s\n", r.BareClient.Round(10*time.Millisecond))
 	fmt.Fprintf(out, "ratio:                        %.2f\n", r.ToReady.Seconds()/r.BareClient.Seconds())
+	fmt.Fprintf(out, "bare client, the same writes: %s\n", r.SameWrites.Round(10*time.Millisecond))
+	fmt.Fprintf(out, "ratio to the same writes:     %.2f\n", r.ToReady.Seconds()/r.SameWrites.Seconds())
 	fmt.Fprintf(out, "API writes per token:         %.2f (events included, Leases left out)\n", r.Writes/float64(r.N))
 	fmt.Fprintf(out, "API reads per token:          %.2f\n", r.Reads/float64(r.N))
 	fmt.Fprintf(out, "remote calls per token:       %.2f\n", float64(r.RemoteCalls)/float64(r.N))

@@ -157,13 +157,18 @@ func (w *world) peakRSS() (uint64, error) {
 	return parseVmHWM(string(raw))
 }
 
-// stop stops the operator and the control plane, and removes the directory
-// unless keepLog.
-func (w *world) stop(keepLog bool) {
-	if w.manager != nil && w.manager.Process != nil {
+// stopOperator kills the operator and waits for it to end.
+func (w *world) stopOperator() {
+	if w.manager != nil && w.manager.Process != nil && w.manager.ProcessState == nil {
 		_ = w.manager.Process.Kill()
 		_ = w.manager.Wait()
 	}
+}
+
+// stop stops the operator and the control plane, and removes the directory
+// unless keepLog.
+func (w *world) stop(keepLog bool) {
+	w.stopOperator()
 	if w.managerLog != nil {
 		_ = w.managerLog.Close()
 	}
