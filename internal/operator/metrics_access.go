@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/cache"
 	authenticationclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
@@ -20,9 +21,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 )
 
-// How long the API server's answers are trusted, as kube-rbac-proxy and the
-// API server's own webhook authenticators do: a Prometheus scraping every few
-// seconds costs the API server a review now and then, not one per scrape.
+// How long the API server's answers are trusted (the operator's choice, near
+// controller-runtime's minute): a Prometheus scraping every few seconds costs
+// the API server a review now and then, not one per scrape.
 const (
 	authenticatedTTL   = time.Minute
 	unauthenticatedTTL = 10 * time.Second
@@ -30,6 +31,13 @@ const (
 	deniedTTL          = 30 * time.Second
 	reviewTimeout      = 10 * time.Second
 	reviewCacheSize    = 1024
+	// Refused tokens have a cache of their own, so that a caller sending many
+	// cannot push the accepted ones out.
+	refusedCacheSize = 256
+	// reviewsAtOnce bounds the reviews in flight, so that a flood of unknown
+	// tokens costs the API server (and the operator's own requests, which share
+	// its fairness queue) no more than that.
+	reviewsAtOnce = 2
 )
 
 // metricsAccess admits to the metrics endpoint the callers the API server
@@ -40,8 +48,10 @@ const (
 type metricsAccess struct {
 	tokens    authenticationclient.TokenReviewInterface
 	access    authorizationclient.SubjectAccessReviewInterface
-	users     *cache.LRUExpireCache // SHA-256 of a bearer token → *authenticationv1.UserInfo, nil when not authenticated
+	users     *cache.LRUExpireCache // SHA-256 of an accepted bearer token → *authenticationv1.UserInfo
+	refused   *cache.LRUExpireCache // SHA-256 of a refused bearer token → true
 	decisions *cache.LRUExpireCache // a review's spec, as JSON → allowed
+	reviews   chan struct{}         // a slot per review in flight
 }
 
 // metricsAccessFilter is a metricsserver.FilterProvider.
@@ -55,7 +65,8 @@ func metricsAccessFilter(cfg *rest.Config, httpClient *http.Client) (metricsserv
 		return nil, err
 	}
 	a := &metricsAccess{tokens: authn.TokenReviews(), access: authz.SubjectAccessReviews(),
-		users: cache.NewLRUExpireCache(reviewCacheSize), decisions: cache.NewLRUExpireCache(reviewCacheSize)}
+		users: cache.NewLRUExpireCache(reviewCacheSize), refused: cache.NewLRUExpireCache(refusedCacheSize),
+		decisions: cache.NewLRUExpireCache(reviewCacheSize), reviews: make(chan struct{}, reviewsAtOnce)}
 	return a.filter, nil
 }
 
@@ -65,8 +76,7 @@ func (a *metricsAccess) filter(log logr.Logger, next http.Handler) (http.Handler
 		defer cancel()
 		user, err := a.authenticate(ctx, bearerToken(r))
 		if err != nil {
-			log.Error(err, "Failed to review the token of a metrics request")
-			http.Error(w, "the API server could not review the token; try again", http.StatusServiceUnavailable)
+			reviewFailed(log, w, r, "token", err)
 			return
 		}
 		if user == nil {
@@ -76,8 +86,7 @@ func (a *metricsAccess) filter(log logr.Logger, next http.Handler) (http.Handler
 		verb := strings.ToLower(r.Method)
 		allowed, err := a.authorize(ctx, user, verb, r.URL.Path)
 		if err != nil {
-			log.Error(err, "Failed to review the access of a metrics request", "user", user.Username)
-			http.Error(w, "the API server could not review the access; try again", http.StatusServiceUnavailable)
+			reviewFailed(log, w, r, "access", err)
 			return
 		}
 		if !allowed {
@@ -85,17 +94,37 @@ func (a *metricsAccess) filter(log logr.Logger, next http.Handler) (http.Handler
 				http.StatusForbidden)
 			return
 		}
+		// What serves the metrics has no use for the caller's credentials.
+		r.Header.Del("Authorization")
 		next.ServeHTTP(w, r)
 	}), nil
 }
 
-// bearerToken is the request's bearer token, "" when it has none.
+// reviewFailed answers a request whose token or access the API server could not
+// review (what): 503, as the next try may pass, unless the operator itself may
+// not ask.
+func reviewFailed(log logr.Logger, w http.ResponseWriter, r *http.Request, what string, err error) {
+	if r.Context().Err() != nil {
+		return // the caller is gone
+	}
+	if apierrors.IsForbidden(err) {
+		log.Error(err, "The operator may not review the callers of its metrics: give its ServiceAccount create on tokenreviews and subjectaccessreviews")
+		http.Error(w, "the operator may not ask the API server who you are: give its ServiceAccount create on tokenreviews and subjectaccessreviews",
+			http.StatusInternalServerError)
+		return
+	}
+	log.Error(err, "Failed to review a metrics request", "review", what)
+	http.Error(w, fmt.Sprintf("the API server could not review the %s; try again", what), http.StatusServiceUnavailable)
+}
+
+// bearerToken is the request's bearer token, "" when it has none, read as the
+// API server reads its own Authorization headers.
 func bearerToken(r *http.Request) string {
-	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	parts := strings.SplitN(strings.TrimSpace(r.Header.Get("Authorization")), " ", 3)
+	if len(parts) < 2 || !strings.EqualFold(parts[0], "Bearer") {
 		return ""
 	}
-	return strings.TrimSpace(token)
+	return parts[1]
 }
 
 // authenticate is the user the API server says token belongs to, nil when it
@@ -108,16 +137,36 @@ func (a *metricsAccess) authenticate(ctx context.Context, token string) (*authen
 	if user, ok := a.users.Get(key); ok {
 		return user.(*authenticationv1.UserInfo), nil
 	}
+	if _, ok := a.refused.Get(key); ok {
+		return nil, nil
+	}
+	release, err := a.reviewSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	review, err := a.tokens.Create(ctx, &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}, metav1.CreateOptions{})
 	if err != nil {
 		return nil, err
 	}
 	if !review.Status.Authenticated {
-		a.users.Add(key, (*authenticationv1.UserInfo)(nil), unauthenticatedTTL)
+		a.refused.Add(key, true, unauthenticatedTTL)
 		return nil, nil
 	}
-	a.users.Add(key, &review.Status.User, authenticatedTTL)
-	return &review.Status.User, nil
+	// The reply holds the token it was sent: keep a copy of the user alone.
+	user := review.Status.User
+	a.users.Add(key, &user, authenticatedTTL)
+	return &user, nil
+}
+
+// reviewSlot waits for a slot to send a review, for as long as ctx allows.
+func (a *metricsAccess) reviewSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case a.reviews <- struct{}{}:
+		return func() { <-a.reviews }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("too many reviews in flight: %w", ctx.Err())
+	}
 }
 
 // authorize says whether the API server lets user do verb on the non-resource
@@ -139,6 +188,11 @@ func (a *metricsAccess) authorize(ctx context.Context, user *authenticationv1.Us
 	if allowed, ok := a.decisions.Get(key); ok {
 		return allowed.(bool), nil
 	}
+	release, err := a.reviewSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	review, err := a.access.Create(ctx, &authorizationv1.SubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
 	if err != nil {
 		return false, err

@@ -65,13 +65,22 @@ func (c requestCounts) since(before requestCounts) requestCounts {
 // its own.
 func (c requestCounts) writes() float64 {
 	var n float64
+	for _, v := range c.writesByResource() {
+		n += v
+	}
+	return n
+}
+
+// writesByResource are the counts of the writes alone, Leases left out.
+func (c requestCounts) writesByResource() requestCounts {
+	w := requestCounts{}
 	for k, v := range c {
 		verb, resource, _ := strings.Cut(k, " ")
 		if writeVerbs[verb] && resource != "leases" {
-			n += v
+			w[k] = v
 		}
 	}
-	return n
+	return w
 }
 
 // reads counts the GETs and LISTs, watches left out.

@@ -20,8 +20,10 @@ import (
 // finalizer, the intent, the Secret, the commit and the event, in that order,
 // parallelism tokens at a time. It is the API server's own pace for this work,
 // with nothing of the operator's in between (no reads, no remote calls, no
-// reconcile), so the run's time over it is what the operator adds. The operator
-// must be stopped first: it would take the replayed tokens for its own.
+// reconcile), so the run's time over it is what the operator adds. One
+// difference: the operator's events go out in the background, the replay's in
+// line. The operator must be stopped first: it would take the replayed tokens
+// for its own.
 func (w *world) replay(ctx context.Context, n int) (time.Duration, error) {
 	tmpl, err := w.replayTemplate(ctx)
 	if err != nil {
@@ -82,9 +84,12 @@ func (w *world) replayOne(ctx context.Context, tmpl replayTemplate, i int) error
 
 	before = pt.DeepCopy()
 	now := metav1.Now()
-	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: tmpl.status.Description, StartedAt: now, Endpoint: tmpl.status.Endpoint}
-	meta.SetStatusCondition(&pt.Status.Conditions, metav1.Condition{Type: tokensv1alpha1.ReadyCondition, Status: metav1.ConditionFalse,
-		Reason: "Issuing", Message: "minting the token of " + name, ObservedGeneration: pt.Generation})
+	pt.Status.PendingMint = &tokensv1alpha1.PendingMint{Marker: tmpl.status.Description, StartedAt: now,
+		UserID: tmpl.status.UserID, SecretName: name, Endpoint: tmpl.status.Endpoint}
+	for _, condition := range []string{tokensv1alpha1.IssuingCondition, tokensv1alpha1.ReconcilingCondition} {
+		meta.SetStatusCondition(&pt.Status.Conditions, metav1.Condition{Type: condition, Status: metav1.ConditionTrue,
+			Reason: "DoesNotExist", Message: "issuing a new token: the Secret holds no token yet", ObservedGeneration: pt.Generation})
+	}
 	if err := w.c.Status().Patch(ctx, pt, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), owner); err != nil {
 		return fmt.Errorf("intent: %w", err)
 	}

@@ -65,6 +65,8 @@ type Result struct {
 	// SameWrites is the time a bare client, as parallel, takes to make the very
 	// requests the bench and the operator made for N tokens (see replay).
 	SameWrites time.Duration
+	// ReplayByResource are the API requests of that replay.
+	ReplayByResource requestCounts
 	// IdleWrites and IdleRemoteCalls are counted in the idle window.
 	IdleWrites      float64
 	IdleByResource  requestCounts
@@ -210,9 +212,18 @@ func Run(o Options) (res Result, err error) {
 	}
 	o.Logf("stopping the operator, and timing a bare client making the operator's requests for %d more tokens", o.N)
 	w.stopOperator()
+	beforeReplay, err := readRequestCounts(ctx, w.cfg)
+	if err != nil {
+		return res, err
+	}
 	if res.SameWrites, err = w.replay(ctx, o.N); err != nil {
 		return res, fmt.Errorf("replaying the operator's writes: %w", err)
 	}
+	afterReplay, err := readRequestCounts(ctx, w.cfg)
+	if err != nil {
+		return res, err
+	}
+	res.ReplayByResource = afterReplay.since(beforeReplay)
 	o.Logf("stopping")
 	return res, nil
 }

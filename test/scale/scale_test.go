@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -31,6 +32,15 @@ func TestScale_CostPerToken(t *testing.T) {
 	}
 	if reconciles := res.Reconciles["success"] + res.Reconciles["requeue_after"]; reconciles > float64(res.N) {
 		t.Errorf("%.0f reconciles for %d tokens: the operator woke itself up", reconciles, res.N)
+	}
+	// The replay baseline makes the run's very writes; the run also labels the
+	// credentials Secret, once.
+	runWrites := res.ByResource.writesByResource()
+	if runWrites["PATCH secrets"] == 1 {
+		delete(runWrites, "PATCH secrets")
+	}
+	if replayWrites := res.ReplayByResource.writesByResource(); !maps.Equal(replayWrites, runWrites) {
+		t.Errorf("the bare client's replay made other writes than the run:\nreplay:\n%s\nrun:\n%s", replayWrites, runWrites)
 	}
 	if res.IdleWrites != 0 || res.IdleRemoteCalls != 0 {
 		t.Errorf("idle, the operator made %.0f writes and %d remote calls:\n%s", res.IdleWrites, res.IdleRemoteCalls, res.IdleByResource)
