@@ -6,6 +6,10 @@ import (
 	"crypto/x509"
 	"net/http"
 	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/cache"
+	"k8s.io/utils/clock"
 )
 
 // NewTransport clones http.DefaultTransport (proxy settings, timeouts) and
@@ -31,23 +35,47 @@ func NewTransport(caBundle []byte, insecureSkipTLSVerify bool) (*http.Transport,
 // next, instead of each client opening (and a TLS handshake, and keeping idle)
 // connections of its own.
 func SharedTransport(caBundle []byte, insecureSkipTLSVerify bool) (*http.Transport, error) {
+	return transports.get(caBundle, insecureSkipTLSVerify)
+}
+
+// A shared transport no client has asked for in transportIdle is forgotten (an
+// issuer whose CA bundle changed leaves its old one), and so is the least
+// recently used beyond maxTransports. The clients still holding a forgotten
+// transport keep working, and its idle connections close on their own.
+const (
+	transportIdle = time.Hour
+	maxTransports = 64
+)
+
+var transports = newTransportCache(clock.RealClock{})
+
+// transportCache holds the shared transports, one per distinct TLS setting.
+type transportCache struct {
+	mu  sync.Mutex
+	lru *cache.LRUExpireCache // transportKey → *http.Transport
+}
+
+func newTransportCache(clock cache.Clock) *transportCache {
+	return &transportCache{lru: cache.NewLRUExpireCacheWithClock(maxTransports, clock)}
+}
+
+func (c *transportCache) get(caBundle []byte, insecureSkipTLSVerify bool) (*http.Transport, error) {
 	key := transportKey{sha256.Sum256(caBundle), insecureSkipTLSVerify}
-	if t, ok := transports.Load(key); ok {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.lru.Get(key); ok {
+		c.lru.Add(key, t, transportIdle)
 		return t.(*http.Transport), nil
 	}
 	t, err := NewTransport(caBundle, insecureSkipTLSVerify)
 	if err != nil {
 		return nil, err
 	}
-	shared, _ := transports.LoadOrStore(key, t)
-	return shared.(*http.Transport), nil
+	c.lru.Add(key, t, transportIdle)
+	return t, nil
 }
 
 type transportKey struct {
 	caBundle [sha256.Size]byte
 	insecure bool
 }
-
-// transports are the shared transports, one per distinct TLS setting: as many as
-// issuers' CA bundles at most.
-var transports sync.Map
