@@ -25,6 +25,9 @@ func TestChart_DefaultValuesInstall(t *testing.T) {
 	manager := d.Spec.Template.Spec.Containers[0]
 	g.Expect(manager.Image).To(Equal("ghcr.io/tokenoperator/token-operator:0.1.0"), "the tag defaults to the appVersion")
 	g.Expect(manager.Args).To(ContainElements("--leader-elect=true", "--leader-election-namespace=token-operator-system"))
+	g.Expect(manager.Env).To(ContainElement(SatisfyAll(HaveField("Name", "GOMEMLIMIT"),
+		HaveField("ValueFrom.ResourceFieldRef.ContainerName", manager.Name), HaveField("ValueFrom.ResourceFieldRef.Resource", "limits.memory"))),
+		"Go's soft memory limit is the container's")
 	// Restricted Pod Security.
 	g.Expect(*d.Spec.Template.Spec.SecurityContext.RunAsNonRoot).To(BeTrue())
 	g.Expect(*manager.SecurityContext.AllowPrivilegeEscalation).To(BeFalse())
@@ -44,7 +47,7 @@ func TestChart_NonDefaultValuesInstall(t *testing.T) {
 		"metrics.serviceMonitor.enabled=true", "extraArgs={--zap-log-level=debug}",
 		"extraEnv[0].name=HTTPS_PROXY", "extraEnv[0].value=http://proxy.example:3128",
 		"priorityClassName=system-cluster-critical", "leaderElection.enabled=false",
-		"shard=sharding.tokenoperator.io/key in (shard1)")
+		"shard=sharding.tokenoperator.io/key in (shard1)", "resources.limits=null")
 	g.Expect(find(objs, "CustomResourceDefinition")).To(BeEmpty(), "crds.enabled=false installs no CRD")
 	g.Expect(find(objs, "ServiceMonitor")).To(HaveLen(1))
 	install(t, "platform-tokens", objs, "ServiceMonitor")
@@ -60,6 +63,7 @@ func TestChart_NonDefaultValuesInstall(t *testing.T) {
 	g.Expect(manager.Args).To(ContainElements("--leader-elect=true", "--zap-log-level=debug"),
 		"more than one replica needs leader election whatever leaderElection.enabled says")
 	g.Expect(manager.Env).To(ContainElement(corev1.EnvVar{Name: "HTTPS_PROXY", Value: "http://proxy.example:3128"}))
+	g.Expect(manager.Env).NotTo(ContainElement(HaveField("Name", "GOMEMLIMIT")), "no memory limit, no soft limit")
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: "platform-tokens", Name: "token-robot"}, &corev1.ServiceAccount{})).To(Succeed())
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: "platform-tokens", Name: "tokens-token-operator"}, &policyv1.PodDisruptionBudget{})).To(Succeed())
 }
