@@ -547,3 +547,49 @@ func TestPersonalTokenConsumers_TheOldTokenWaitsForPodsShuttingDown(t *testing.T
 	w.pass(pt)
 	g.Expect(w.alive(oldValue)).To(BeFalse(), "revoked once the old pod is gone")
 }
+
+// A stalled token revokes its replaced tokens by the consumers as last recorded,
+// but only if they were recorded for what the Secret holds now: a reconcile that
+// committed a recovered mint and stopped before looking at the consumers leaves
+// them recorded for the previous content, and they still run on the replaced
+// token.
+func TestPersonalTokenConsumers_AStallTrustsNoConsumersRecordedForOtherContent(t *testing.T) {
+	g := NewWithT(t)
+	w := newConsumerWorld(t)
+	w.deployment(w.ns, "web", envFrom("api-awx"))
+	pt, _ := w.hourlyToken("api", func(pt *tokensv1alpha1.PersonalToken) {
+		pt.Spec.Consumers = &tokensv1alpha1.Consumers{MaxOverlap: &metav1.Duration{Duration: 30 * time.Minute}}
+	})
+	w.rotateAndRestart(pt)
+	w.startRollout(w.ns, "web")
+	w.finishRollout(w.ns, "web")
+	w.clk.Step(DefaultConsumerSettings.PollInterval)
+	w.pass(pt)
+	onSecond := w.get(pt).Status
+	g.Expect(onSecond.Consumers).To(ConsistOf(HaveField("RolledOut", true)))
+	second := w.value(pt)
+
+	w.clk.Step(time.Hour)
+	w.pass(pt)
+	g.Expect(w.get(pt).Status.PreviousTokens).To(HaveLen(1))
+	// As a reconcile that committed a recovered mint and stopped before the
+	// consumers step leaves it.
+	stale := w.get(pt)
+	stale.Status.SecretVersion, stale.Status.Consumers = onSecond.SecretVersion, onSecond.Consumers
+	g.Expect(k8sClient.Status().Update(ctx, stale)).To(Succeed())
+
+	// The issuer now allows read-only tokens: this one, asking for write, stalls.
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: "awx"}, issuer)).To(Succeed())
+	issuer.Spec.Policy = &tokensv1alpha1.IssuerPolicy{AllowedScopes: []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}}
+	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
+	w.checkIssuer("awx")
+	w.clk.Step(10 * time.Minute)
+	w.pass(pt)
+	expectReady(g, w.get(pt), tokensv1alpha1.PolicyViolationReason, "scopes")
+	g.Expect(w.alive(second)).To(BeTrue(), "web has not been restarted off the replaced token")
+
+	w.clk.Step(20 * time.Minute)
+	w.pass(pt)
+	g.Expect(w.alive(second)).To(BeFalse(), "revoked at maxOverlap all the same")
+}

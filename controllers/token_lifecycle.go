@@ -104,13 +104,16 @@ func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
 
 // keepUpWhileStalled does, for a token whose minting side stalled, what does not
 // wait for the user: replaced tokens whose time has come are still revoked (by
-// the consumers' state as last recorded), and the token is looked at again at its
-// next revocation or renewal at the latest.
+// the consumers' state as last recorded, if it is that of what the Secret holds
+// now), and the token is looked at again at its next revocation or renewal at
+// the latest.
 func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *tokenState, stalled *reconcile.Stalling) {
 	status := obj.GetTokenStatus()
 	if r, revokes := l.kind.(revoker[T]); revokes && !st.revokeTried && st.issuer.block() == l.kind.issuerBlock() {
-		st.consumersSettled = status.SecretVersion != "" && !slices.ContainsFunc(status.Consumers,
-			func(c tokensv1alpha1.ConsumerStatus) bool { return !c.RolledOut })
+		// Consumers recorded for other content (a recovered mint committed, and a
+		// step stopped before they were looked at) have not moved on to this one.
+		st.consumersSettled = status.SecretVersion != "" && status.SecretVersion == l.heldVersion(ctx, obj, st) &&
+			!slices.ContainsFunc(status.Consumers, func(c tokensv1alpha1.ConsumerStatus) bool { return !c.RolledOut })
 		next, err := r.revokeReplacedDue(ctx, obj, st)
 		if err != nil {
 			ctrl.LoggerFrom(ctx).Info("Could not revoke the replaced tokens of a stalled token; trying again", "error", err.Error())
@@ -125,6 +128,19 @@ func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *toke
 		renewal = 0
 	}
 	stalled.RetryAfter = reconcile.LowestRequeue(stalled.RetryAfter, reconcile.LowestRequeue(renewal, st.nextRevoke))
+}
+
+// heldVersion is the version of what the Secret holds now: as this reconcile
+// wrote or kept it, else as the cache has it ("" when there is none).
+func (l lifecycle[T, M]) heldVersion(ctx context.Context, obj T, st *tokenState) string {
+	if st.heldData != nil {
+		return secretVersion(st.heldData)
+	}
+	secret, err := st.secrets.owned(ctx, obj, obj.GetSecretTemplate().Name)
+	if err != nil || secret == nil {
+		return ""
+	}
+	return secretVersion(secret.Data)
 }
 
 // stalledRevokeRetry is when a stalled token's failed revocation is tried again.
