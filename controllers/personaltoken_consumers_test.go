@@ -579,11 +579,7 @@ func TestPersonalTokenConsumers_AStallTrustsNoConsumersRecordedForOtherContent(t
 	g.Expect(k8sClient.Status().Update(ctx, stale)).To(Succeed())
 
 	// The issuer now allows read-only tokens: this one, asking for write, stalls.
-	issuer := &tokensv1alpha1.TokenIssuer{}
-	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: "awx"}, issuer)).To(Succeed())
-	issuer.Spec.Policy = &tokensv1alpha1.IssuerPolicy{AllowedScopes: []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}}
-	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
-	w.checkIssuer("awx")
+	w.allowReadOnlyTokens()
 	w.clk.Step(10 * time.Minute)
 	w.pass(pt)
 	expectReady(g, w.get(pt), tokensv1alpha1.PolicyViolationReason, "scopes")

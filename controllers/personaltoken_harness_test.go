@@ -79,6 +79,21 @@ func (e *ptEnv) startManager() (stop func()) {
 	})
 }
 
+// allowReadOnlyTokens has the issuer "awx" allow read-only tokens from now on,
+// checked, so that a token asking for write stalls on PolicyViolation.
+func (e *ptEnv) allowReadOnlyTokens() {
+	e.t.Helper()
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer); err != nil {
+		e.t.Fatal(err)
+	}
+	issuer.Spec.Policy = &tokensv1alpha1.IssuerPolicy{AllowedScopes: []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}}
+	if err := k8sClient.Update(ctx, issuer); err != nil {
+		e.t.Fatal(err)
+	}
+	e.checkIssuer("awx")
+}
+
 // manualReconciler returns a reconciler to drive by hand with c.
 func (e *ptEnv) manualReconciler(c client.Client) *PersonalTokenReconciler {
 	return &PersonalTokenReconciler{TokenDeps: e.manualDeps(c)}

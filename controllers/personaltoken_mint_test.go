@@ -274,11 +274,7 @@ func TestPersonalTokenReconciler_AStallDoesNotStopRevocation(t *testing.T) {
 	g.Expect(e.get(pt).Status.PreviousTokens).To(HaveLen(1))
 
 	// The issuer now allows read-only tokens: this one asks for write too.
-	issuer := &tokensv1alpha1.TokenIssuer{}
-	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer)).To(Succeed())
-	issuer.Spec.Policy = &tokensv1alpha1.IssuerPolicy{AllowedScopes: []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}}
-	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
-	e.checkIssuer("awx")
+	e.allowReadOnlyTokens()
 	result, err := e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
 	expectReady(g, e.get(pt), tokensv1alpha1.PolicyViolationReason, "scopes")
@@ -328,11 +324,7 @@ func TestPersonalTokenReconciler_AStallPastRenewalDoesNotSpin(t *testing.T) {
 	})
 	_, err := e.reconcile(r, pt)
 	g.Expect(err).NotTo(HaveOccurred())
-	issuer := &tokensv1alpha1.TokenIssuer{}
-	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "awx"}, issuer)).To(Succeed())
-	issuer.Spec.Policy = &tokensv1alpha1.IssuerPolicy{AllowedScopes: []tokensv1alpha1.PersonalTokenScope{tokensv1alpha1.ScopeRead}}
-	g.Expect(k8sClient.Update(ctx, issuer)).To(Succeed())
-	e.checkIssuer("awx")
+	e.allowReadOnlyTokens()
 	clk.Step(2 * time.Hour)
 	e.awx.ResetCalls()
 	result, err := e.reconcile(r, pt)
