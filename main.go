@@ -42,7 +42,7 @@ func main() {
 	flag.IntVar(&o.KubeAPIBurst, "kube-api-burst", 0, "Burst of queries to the Kubernetes API when kube-api-qps is positive.")
 	flag.IntVar(&o.Concurrency, "concurrency", operator.DefaultConcurrency, "Tokens of each kind reconciled at once.")
 	flag.StringVar(&o.Shard, "shard", "", "Label selector of the tokens this operator reconciles, to split them between several operator Deployments, e.g. '"+
-		operator.ShardLabel+" in (shard1)' (and 'notin (shard1)' for the main one); empty: every token. Each shard has its own leader election Lease.")
+		operator.ShardLabel+" in (shard1)' (and 'notin (shard1)' for the main one); empty: every token. It picks the issuers this operator checks the same way. Each shard has its own leader election Lease.")
 	flag.DurationVar(&o.RemoteTimeout, "remote-timeout", operator.DefaultRemoteTimeout, "Timeout of each call to a remote token API.")
 	flag.StringVar(&o.OperatorNamespace, "operator-namespace", operator.OperatorNamespaceFromEnv(), "Namespace of the Secrets that ClusterTokenIssuers name.")
 	flag.IntVar(&o.RemoteCallsPerIssuer, "remote-calls-per-issuer", controllers.DefaultRemoteCallsPerIssuer,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -38,6 +39,10 @@ type IssuerReconciler struct {
 	OperatorNamespace string
 	// CheckInterval is how often a healthy issuer is checked again.
 	CheckInterval time.Duration
+	// Shard selects, by their labels, the issuers this operator checks, as it
+	// selects the tokens it reconciles; nil: every issuer. Tokens read every
+	// issuer's status, whichever shard checked it.
+	Shard labels.Selector
 }
 
 // issuerObject is an issuer of either kind.
@@ -56,8 +61,9 @@ type issuerController[T issuerObject] struct {
 }
 
 // SetupWithManager registers a controller for each issuer kind. An issuer is
-// checked when its spec changes (its own status writes do not wake it), when a
-// Secret it names changes, and every CheckInterval.
+// checked when its spec changes (its own status writes do not wake it), when its
+// labels do (it may have moved into this shard), when a Secret it names changes,
+// and every CheckInterval.
 func (r *IssuerReconciler) SetupWithManager(mgr ctrl.Manager, credentials cache.Cache) error {
 	if r.CheckInterval <= 0 {
 		r.CheckInterval = DefaultIssuerCheckInterval
@@ -83,7 +89,9 @@ func (r *IssuerReconciler) clusterTokenIssuers() issuerController[*tokensv1alpha
 func (c issuerController[T]) setup(mgr ctrl.Manager, credentials cache.Cache) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(c.name).
-		For(c.newObject(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(c.newObject(), builder.WithPredicates(
+			predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}),
+			predicate.NewPredicateFuncs(c.r.inShard))).
 		WatchesRawSource(credentialsSource(credentials, c.issuersOfSecret)).
 		Complete(c)
 }
@@ -94,7 +102,8 @@ func (c issuerController[T]) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := c.r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !obj.GetDeletionTimestamp().IsZero() {
+	if !obj.GetDeletionTimestamp().IsZero() || !c.r.inShard(obj) {
+		// An issuer that has left this shard is checked by the one it joined.
 		return ctrl.Result{}, nil
 	}
 	patcher := reconcile.NewStatusPatcher(c.r.Client, c.name, obj)
@@ -113,4 +122,9 @@ func (c issuerController[T]) Reconcile(ctx context.Context, req ctrl.Request) (r
 		stalled.RetryAfter = c.r.CheckInterval
 	}
 	return ctrl.Result{}, err
+}
+
+// inShard tells whether this operator checks the issuer obj.
+func (r *IssuerReconciler) inShard(obj client.Object) bool {
+	return r.Shard == nil || r.Shard.Matches(labels.Set(obj.GetLabels()))
 }

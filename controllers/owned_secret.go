@@ -76,10 +76,13 @@ func withoutDroppedKeys(m map[string]string, had []string, want map[string]strin
 // secretWriter writes the Secrets of one token kind.
 type secretWriter struct {
 	client client.Client
-	// reader reads Secrets the cache does not hold (those without our label).
+	// reader reads Secrets the cache does not hold (those without our label, or
+	// with another shard's).
 	reader     client.Reader
 	fieldOwner string
 	kind       string // the token kind, in messages
+	// shardLabels are the label keys a Secret carries as its token does.
+	shardLabels []string
 }
 
 // write makes the Secret match desired, writing only what differs. It refuses to
@@ -88,6 +91,7 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 	if err := controllerutil.SetControllerReference(token, desired, w.client.Scheme()); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to own Secret %q: %w", desired.Name, err))
 	}
+	withShardLabels(desired, token, w.shardLabels)
 	existing, err := w.owned(ctx, token, desired.Name)
 	if err != nil {
 		return err
@@ -118,6 +122,7 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 	if _, keys := desired.Annotations[tokensv1alpha1.TemplateKeysAnnotation]; !keys {
 		delete(updated.Annotations, tokensv1alpha1.TemplateKeysAnnotation)
 	}
+	withoutDroppedKeys(updated.Labels, w.shardLabels, desired.Labels)
 	updated.Labels = mergeInto(updated.Labels, desired.Labels)
 	updated.Annotations = mergeInto(updated.Annotations, desired.Annotations)
 	if equality.Semantic.DeepEqual(existing, updated) {
@@ -159,30 +164,50 @@ func (w secretWriter) claimable(ctx context.Context, token client.Object, name s
 // read reads the Secret at name with reader (nil when there is none), and
 // refuses one that token does not control.
 func (w secretWriter) read(ctx context.Context, reader client.Reader, token client.Object, name string) (*corev1.Secret, error) {
-	existing := &corev1.Secret{}
-	err := reader.Get(ctx, client.ObjectKey{Namespace: token.GetNamespace(), Name: name}, existing)
+	existing, err := getSecret(ctx, reader, token.GetNamespace(), name)
+	if existing == nil || err != nil {
+		return nil, err
+	}
+	return existing, w.controlled(token, existing)
+}
+
+// getSecret reads the Secret namespace/name with reader; nil when there is none.
+func getSecret(ctx context.Context, reader client.Reader, namespace, name string) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, secret)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil
 	case err != nil:
 		return nil, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
 	}
-	return existing, w.controlled(token, existing)
+	return secret, nil
 }
 
 // delete deletes a Secret token controls, if it exists.
 func (w secretWriter) delete(ctx context.Context, token client.Object, name string) error {
-	secret := &corev1.Secret{}
-	if err := w.client.Get(ctx, client.ObjectKey{Namespace: token.GetNamespace(), Name: name}, secret); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	if !metav1.IsControlledBy(secret, token) {
-		return nil
+	secret, err := w.find(ctx, token, name)
+	if secret == nil || err != nil {
+		return err
 	}
 	if err := w.client.Delete(ctx, secret, client.Preconditions{UID: &secret.UID}); client.IgnoreNotFound(err) != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to delete Secret %q: %w", name, err))
 	}
 	return nil
+}
+
+// find returns the Secret at name if token controls it (nil otherwise), from the
+// cache or, when the cache does not hold it, from the API server: the Secret may
+// still carry the label of the shard the token came from.
+func (w secretWriter) find(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
+	secret, err := getSecret(ctx, w.client, token.GetNamespace(), name)
+	if secret == nil && err == nil {
+		secret, err = getSecret(ctx, w.reader, token.GetNamespace(), name)
+	}
+	if secret == nil || err != nil || !metav1.IsControlledBy(secret, token) {
+		return nil, err
+	}
+	return secret, nil
 }
 
 // leaveOldSecret deletes the Secret that held the token before spec.secret.name
@@ -193,6 +218,19 @@ func (w secretWriter) leaveOldSecret(ctx context.Context, token client.Object, o
 		return nil
 	}
 	return w.delete(ctx, token, oldName)
+}
+
+// withShardLabels gives desired the token's values of the shard label keys, and
+// none the token lacks: the shard whose selector picks the token picks its Secret
+// for its cache too.
+func withShardLabels(desired *corev1.Secret, token client.Object, keys []string) {
+	for _, key := range keys {
+		if value, ok := token.GetLabels()[key]; ok {
+			desired.Labels = mergeInto(desired.Labels, map[string]string{key: value})
+		} else {
+			delete(desired.Labels, key)
+		}
+	}
 }
 
 // hashOf is the SHA-256 of a token value, which the Secret's hash annotation

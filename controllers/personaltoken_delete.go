@@ -44,7 +44,7 @@ func (k *personalTokenKind) finalize(ctx context.Context, pt *tokensv1alpha1.Per
 		if err := k.sweepBeforeDeletion(ctx, pt, st); err != nil {
 			return err
 		}
-		return k.releaseSecret(ctx, pt)
+		return k.releaseSecret(ctx, pt, st)
 	}
 	if err := k.revokeOwned(ctx, pt, st, recoverMint); err != nil {
 		if passing(err) || !k.namespaceTerminating(ctx, pt) {
@@ -115,13 +115,10 @@ func (k *personalTokenKind) revokeReplaced(ctx context.Context, pt *tokensv1alph
 
 // releaseSecret removes the PersonalToken's owner reference from its Secret, so
 // the Secret and its live token outlive the PersonalToken.
-func (k *personalTokenKind) releaseSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken) error {
-	secret := &corev1.Secret{}
-	if err := k.r.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: pt.Spec.Secret.Name}, secret); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	if !metav1.IsControlledBy(secret, pt) {
-		return nil
+func (k *personalTokenKind) releaseSecret(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState) error {
+	secret, err := st.secrets.find(ctx, pt, pt.Spec.Secret.Name)
+	if secret == nil || err != nil {
+		return err
 	}
 	patch := client.MergeFrom(secret.DeepCopy())
 	secret.OwnerReferences = slices.DeleteFunc(secret.OwnerReferences, func(o metav1.OwnerReference) bool { return o.UID == pt.UID })

@@ -18,10 +18,11 @@ import (
 )
 
 // tokenController registers a token kind's controller, in the shape every kind
-// shares. Its own writes do not wake it: not its status (generation and
-// annotation predicates), nor the Secrets it creates (only the operator creates a
+// shares. Its own writes do not wake it: not its status (generation, annotation
+// and label predicates), nor the Secrets it creates (only the operator creates a
 // Secret it controls); changes to its Secrets, its issuers, the credentials
-// Secrets it reads and the rotate annotation do. Failures talk to remote APIs, so they back off from a
+// Secrets it reads, the rotate annotation and its labels (its Secret carries its
+// shard labels) do. Failures talk to remote APIs, so they back off from a
 // second to five minutes.
 type tokenController struct {
 	name        string
@@ -44,7 +45,7 @@ func (tc tokenController) setup(mgr ctrl.Manager, r ctrlreconcile.Reconciler) er
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(tc.name).
 		For(tc.token, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})).
 		Watches(&tokensv1alpha1.TokenIssuer{}, tokensForIssuer(mgr.GetClient(), tc.list), issuerChanged).
 		Watches(&tokensv1alpha1.ClusterTokenIssuer{}, tokensForIssuer(mgr.GetClient(), tc.list), issuerChanged).

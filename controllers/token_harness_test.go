@@ -172,7 +172,7 @@ func startTestManager(t *testing.T, namespace string, setup func(ctrl.Manager, c
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: namespaces, ByObject: OwnedSecretsOnly()},
+		Cache:                  cache.Options{DefaultNamespaces: namespaces, ByObject: OwnedSecretsOnly(nil)},
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {

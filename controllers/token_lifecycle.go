@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -36,6 +34,9 @@ type TokenDeps struct {
 	Consumers ConsumerSettings
 	// Budget bounds the reconciles talking to one issuer at once; nil: no bound.
 	Budget *RemoteBudget
+	// ShardLabels are the label keys a token's Secret carries as the token does,
+	// so that the shard that selects a token selects its Secret too.
+	ShardLabels []string
 }
 
 // lifecycle drives one token of any kind through its life, one reconcile at a
@@ -63,7 +64,7 @@ func (l lifecycle[T, M]) reconcile(ctx context.Context, req ctrl.Request) (resul
 	}
 	st := &tokenState{
 		patcher: reconcile.NewStatusPatcher(l.Client, l.controller, obj),
-		secrets: secretWriter{client: l.Client, reader: l.APIReader, fieldOwner: l.controller, kind: l.kindName},
+		secrets: secretWriter{client: l.Client, reader: l.APIReader, fieldOwner: l.controller, kind: l.kindName, shardLabels: l.ShardLabels},
 	}
 	defer func() {
 		result, retErr = finishReconcile(ctx, obj, st.patcher, l.Recorder, l.Clock,
@@ -172,20 +173,21 @@ func (l lifecycle[T, M]) loadIssuer(ctx context.Context, obj T, st *tokenState) 
 	return nil
 }
 
-// loadSecret reads the Secret at spec.secret.name from the cache.
+// loadSecret reads the Secret at spec.secret.name from the cache, or from the
+// API server when the cache does not hold the Secret that status says holds the
+// token: the cache may not have seen it yet, or it still carries the label of
+// the shard the token came from (the Secret step relabels it). Read either way,
+// a Secret this token does not control is none of its own.
 func (l lifecycle[T, M]) loadSecret(ctx context.Context, obj T, st *tokenState) error {
 	name := obj.GetSecretTemplate().Name
-	secret := &corev1.Secret{}
-	err := l.Client.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}, secret)
-	switch {
-	case apierrors.IsNotFound(err):
-		st.secret = nil
-	case err != nil:
-		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read Secret %q: %w", name, err))
-	default:
-		st.secret = secret
+	secret, err := getSecret(ctx, l.Client, obj.GetNamespace(), name)
+	if secret == nil && err == nil && obj.GetTokenStatus().SecretName == name {
+		if secret, err = getSecret(ctx, l.APIReader, obj.GetNamespace(), name); secret != nil && !metav1.IsControlledBy(secret, obj) {
+			secret = nil
+		}
 	}
-	return nil
+	st.secret = secret
+	return err
 }
 
 // recoverMint finishes a mint that a crash or a lost reply interrupted, for the

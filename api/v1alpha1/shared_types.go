@@ -232,6 +232,14 @@ const (
 	// ManagedByValue is the value of ManagedByLabel on the operator's Secrets.
 	ManagedByValue = "token-operator"
 
+	// ShardLabel says which operator shard reconciles a token, as Flux's
+	// sharding.fluxcd.io/key does: a shard runs with
+	// --shard='sharding.tokenoperator.io/key in (shard1)', and the main operator with
+	// --shard='sharding.tokenoperator.io/key notin (shard1)' takes the rest. A
+	// token's Secret carries the token's value of it, so that the shard's cache
+	// selects both alike; an issuer with it is checked by that shard only.
+	ShardLabel = "sharding.tokenoperator.io/key"
+
 	// CredentialsLabel, set to "true" by the operator on the credentials Secrets it
 	// reads, lets it watch those Secrets (their metadata only), and no others, so
 	// that a fixed password is picked up at once.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -54,9 +53,7 @@ func (w *processWorld) expectOneLiveTokenHeld(g Gomega, pt *tokensv1alpha1.Perso
 	}
 	g.Expect(mine).To(HaveLen(1), "exactly one live token of %s", pt.Name)
 	g.Expect(mine[0].ID).To(Equal(got.Status.TokenID))
-	secret := &corev1.Secret{}
-	g.Expect(w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: pt.Spec.Secret.Name}, secret)).To(Succeed())
-	g.Expect(string(secret.Data["CONTROLLER_OAUTH_TOKEN"])).To(Equal(mine[0].Value), "the Secret of %s holds it", pt.Name)
+	g.Expect(string(w.secretOf(g, pt).Data["CONTROLLER_OAUTH_TOKEN"])).To(Equal(mine[0].Value), "the Secret of %s holds it", pt.Name)
 }
 
 // containsMarkerOf tells whether an AWX description carries pt's marker.

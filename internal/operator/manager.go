@@ -108,7 +108,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	cfg.QPS = o.KubeAPIQPS
 	cfg.Burst = o.KubeAPIBurst
 
-	byObject, err := cachedObjects(o.Shard)
+	shard, err := parseShard(o.Shard)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionID:        leaderElectionID(o.Shard),
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// managedFields are half of a small object's size, and nothing here reads them.
-		Cache: cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()},
+		Cache: cache.Options{ByObject: cachedObjects(shard), DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	deps := func(controller string) controllers.TokenDeps {
 		return controllers.TokenDeps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 			Recorder: mgr.GetEventRecorder(controller), Clock: clock.RealClock{}, RemoteTimeout: o.RemoteTimeout,
-			Consumers: o.Consumers, Budget: budget}
+			Consumers: o.Consumers, Budget: budget, ShardLabels: shardLabels(shard)}
 	}
 	if err := (&controllers.PersonalTokenReconciler{TokenDeps: deps(controllers.PersonalTokenControllerName)}).
 		SetupWithManager(mgr, o.Concurrency, credentials); err != nil {
@@ -156,7 +156,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	if err := (&controllers.IssuerReconciler{TokenDeps: deps(controllers.TokenIssuerControllerName),
-		OperatorNamespace: o.OperatorNamespace, CheckInterval: o.IssuerCheckInterval}).SetupWithManager(mgr, credentials); err != nil {
+		OperatorNamespace: o.OperatorNamespace, CheckInterval: o.IssuerCheckInterval, Shard: shard}).SetupWithManager(mgr, credentials); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -18,10 +20,16 @@ import (
 
 // TestShards runs two operator binaries on one control plane, each with its own
 // --shard: every token is reconciled by exactly one of them (minted once, in the
-// metrics of its shard only), and a token neither selects is left alone.
+// metrics of its shard only), a token neither selects is left alone, the issuer
+// is checked by the shard its label names, and a token moved to the other shard
+// is taken over there without a new mint.
 func TestShards(t *testing.T) {
 	g := NewWithT(t)
 	w := newProcessWorld(t)
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	g.Expect(w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: "awx"}, issuer)).To(Succeed())
+	issuer.Labels = map[string]string{ShardLabel: "blue"}
+	g.Expect(w.c.Update(context.Background(), issuer)).To(Succeed())
 	metrics := map[string]string{}
 	for _, shard := range []string{"blue", "green"} {
 		metrics[shard] = freeLoopbackAddr(t)
@@ -54,12 +62,69 @@ func TestShards(t *testing.T) {
 			}
 		}
 	}
+	g.Expect(scrapePlain(g, metrics["blue"])).To(ContainSubstring(`operation="probe"`), "blue checks the issuer")
+	g.Expect(scrapePlain(g, metrics["green"])).NotTo(ContainSubstring(`operation="probe"`), "green leaves the issuer to blue")
+	for _, pt := range tokens {
+		g.Expect(w.secretOf(g, pt).Labels).To(HaveKeyWithValue(ShardLabel, pt.Labels[ShardLabel]), "%s's Secret is in its shard", pt.Name)
+	}
 	g.Consistently(func(g Gomega) {
 		got := &tokensv1alpha1.PersonalToken{}
 		g.Expect(w.c.Get(context.Background(), client.ObjectKeyFromObject(orphan), got)).To(Succeed())
 		g.Expect(got.Status.Conditions).To(BeEmpty())
 		g.Expect(got.Finalizers).To(BeEmpty())
 	}).WithTimeout(2*time.Second).Should(Succeed(), "a token no shard selects is left alone")
+
+	moved := &tokensv1alpha1.PersonalToken{}
+	g.Expect(w.c.Get(context.Background(), client.ObjectKeyFromObject(tokens[0]), moved)).To(Succeed())
+	held := moved.Status.TokenID
+	moved.Labels[ShardLabel] = "green"
+	g.Expect(w.c.Update(context.Background(), moved)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(w.secretOf(g, moved).Labels).To(HaveKeyWithValue(ShardLabel, "green"))
+		g.Expect(scrapePlain(g, metrics["green"])).To(ContainSubstring(fmt.Sprintf("name=%q", moved.Name)))
+	}).WithTimeout(testenv.Wait).Should(Succeed(), "green takes over the token moved to it, with its Secret")
+	w.expectOneLiveTokenHeld(g, moved)
+	w.readyStatus(g, moved)
+	g.Expect(w.c.Get(context.Background(), client.ObjectKeyFromObject(moved), moved)).To(Succeed())
+	g.Expect(moved.Status.TokenID).To(Equal(held), "the token it held stays")
+	g.Expect(w.awx.Calls(awxtest.KindCreate)).To(Equal(len(tokens)), "moving a token mints nothing")
+}
+
+// secretOf reads the Secret of pt.
+func (w *processWorld) secretOf(g Gomega, pt *tokensv1alpha1.PersonalToken) *corev1.Secret {
+	secret := &corev1.Secret{}
+	g.Expect(w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: pt.Spec.Secret.Name}, secret)).To(Succeed())
+	return secret
+}
+
+// A shard caches the Secrets of its tokens only: they carry the labels its
+// selector names, as their tokens do.
+func TestShardCache_SelectsSecretsAsTokens(t *testing.T) {
+	g := NewWithT(t)
+	shard, err := parseShard(ShardLabel + " in (blue), team notin (ops)")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(shardLabels(shard)).To(Equal([]string{ShardLabel, "team"}))
+	g.Expect(shardLabels(nil)).To(Equal([]string{ShardLabel}), "ready for a split before there is one")
+
+	secrets := func(shard labels.Selector) labels.Selector {
+		for obj, by := range cachedObjects(shard) {
+			if _, ok := obj.(*corev1.Secret); ok {
+				return by.Label
+			}
+		}
+		t.Fatal("no Secret in the cache's configuration")
+		return nil
+	}
+	owned := labels.Set{tokensv1alpha1.ManagedByLabel: tokensv1alpha1.ManagedByValue}
+	with := func(extra labels.Set) labels.Set { return labels.Merge(owned, extra) }
+	g.Expect(secrets(shard).Matches(with(labels.Set{ShardLabel: "blue"}))).To(BeTrue())
+	g.Expect(secrets(shard).Matches(with(labels.Set{ShardLabel: "green"}))).To(BeFalse())
+	g.Expect(secrets(shard).Matches(with(labels.Set{ShardLabel: "blue", "team": "ops"}))).To(BeFalse())
+	g.Expect(secrets(shard).Matches(labels.Set{ShardLabel: "blue"})).To(BeFalse(), "not the operator's")
+	g.Expect(secrets(nil).Matches(with(labels.Set{ShardLabel: "green"}))).To(BeTrue())
+	g.Expect(secrets(nil).Matches(labels.Set{})).To(BeFalse())
+	_, err = parseShard("in (blue")
+	g.Expect(err).To(MatchError(ContainSubstring("--shard")))
 }
 
 // scrapePlain reads the metrics a --metrics-secure=false operator serves.
