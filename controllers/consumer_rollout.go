@@ -126,11 +126,14 @@ func (c consumerRollout) restart(ctx context.Context, cs *tokensv1alpha1.Consume
 }
 
 // currentVersion is the version of a token Secret the operator owns, read from
-// its cache; empty for any other Secret.
+// its cache, or from the API server when the cache does not hold it (a Secret of
+// another shard's token); empty for any other Secret.
 func (c consumerRollout) currentVersion(ctx context.Context, name string) string {
-	secret := &corev1.Secret{}
-	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: c.token.GetNamespace(), Name: name}, secret); err != nil ||
-		secret.Labels[tokensv1alpha1.ManagedByLabel] != tokensv1alpha1.ManagedByValue {
+	secret, err := getSecret(ctx, c.Client, c.token.GetNamespace(), name)
+	if secret == nil && err == nil {
+		secret, err = getSecret(ctx, c.APIReader, c.token.GetNamespace(), name)
+	}
+	if secret == nil || err != nil || secret.Labels[tokensv1alpha1.ManagedByLabel] != tokensv1alpha1.ManagedByValue {
 		return ""
 	}
 	return secretVersion(secret.Data)

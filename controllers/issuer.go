@@ -146,7 +146,7 @@ func (i resolvedIssuer) checkReady() error {
 	switch {
 	case ready == nil:
 		return reconcile.Wait(tokensv1alpha1.IssuerNotReadyReason, issuerRetryInterval,
-			fmt.Errorf("%s has not been checked yet", i))
+			fmt.Errorf("%s has not been checked yet (with operator shards, only one whose --shard selects the issuer's labels checks it)", i))
 	case ready.Status != metav1.ConditionTrue:
 		return reconcile.Wait(tokensv1alpha1.IssuerNotReadyReason, issuerRetryInterval,
 			fmt.Errorf("%s is not ready (%s): %s", i, ready.Reason, ready.Message))

@@ -86,8 +86,10 @@ type secretWriter struct {
 }
 
 // write makes the Secret match desired, writing only what differs. It refuses to
-// take over a Secret that token does not control.
-func (w secretWriter) write(ctx context.Context, token client.Object, desired *corev1.Secret) error {
+// take over a Secret that token does not control. known, if not nil, is the
+// Secret as this reconcile read it, maybe from the API server because the cache
+// does not hold it.
+func (w secretWriter) write(ctx context.Context, token client.Object, desired, known *corev1.Secret) error {
 	if err := controllerutil.SetControllerReference(token, desired, w.client.Scheme()); err != nil {
 		return reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to own Secret %q: %w", desired.Name, err))
 	}
@@ -95,6 +97,9 @@ func (w secretWriter) write(ctx context.Context, token client.Object, desired *c
 	existing, err := w.owned(ctx, token, desired.Name)
 	if err != nil {
 		return err
+	}
+	if existing == nil && known != nil && known.Name == desired.Name && metav1.IsControlledBy(known, token) {
+		existing = known
 	}
 	if existing == nil {
 		// A Secret the cache does not hold is most likely not there: creating it

@@ -1,11 +1,17 @@
 package controllers
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
@@ -73,7 +79,57 @@ func TestPersonalTokenSecret_OutsideTheCacheIsKeptNotReplaced(t *testing.T) {
 
 	g.Eventually(func() map[string]string { return e.secret("uncached-awx").Labels }).WithTimeout(testenv.Wait).
 		Should(HaveKeyWithValue(tokensv1alpha1.ManagedByLabel, tokensv1alpha1.ManagedByValue))
-	g.Consistently(func() int64 { return e.get(pt).Status.TokenID }).Should(Equal(pt.Status.TokenID))
+	g.Consistently(func() int64 { return e.get(pt).Status.TokenID }).WithTimeout(time.Second).Should(Equal(pt.Status.TokenID))
 	g.Expect(e.awx.Calls(awxtest.KindCreate)).To(Equal(1), "nothing minted")
 	e.expectOneLiveTokenInSecret(pt, "CONTROLLER_OAUTH_TOKEN")
+}
+
+// A token deleted while its Secret is outside the cache (labelled for the shard
+// it came from) still deletes the Secret with Revoke, so that no Secret is left
+// holding a revoked token, and still releases it with Retain, so that garbage
+// collection does not take the live token's Secret.
+func TestPersonalTokenSecret_OutsideTheCacheIsDeletedOrReleased(t *testing.T) {
+	for _, policy := range []tokensv1alpha1.DeletionPolicy{tokensv1alpha1.DeletionPolicyRevoke, tokensv1alpha1.DeletionPolicyRetain} {
+		t.Run(string(policy), func(t *testing.T) {
+			g := NewWithT(t)
+			e := newPTEnv(t, awxtest.FlavorController, nil)
+			r := e.manualReconciler(k8sClient)
+			pt := e.personalToken("leaving", func(pt *tokensv1alpha1.PersonalToken) { pt.Spec.DeletionPolicy = policy })
+			_, err := e.reconcile(r, pt)
+			g.Expect(err).NotTo(HaveOccurred())
+			secret := e.secret("leaving-awx")
+			g.Expect(secret).NotTo(BeNil())
+			delete(secret.Labels, tokensv1alpha1.ManagedByLabel)
+			g.Expect(k8sClient.Update(ctx, secret)).To(Succeed())
+
+			g.Expect(k8sClient.Delete(ctx, e.get(pt))).To(Succeed())
+			// The reconciler reads through a cache that, like a shard's, does not hold the Secret.
+			r.Client = secretsOutsideTheCache(k8sClient)
+			_, err = e.reconcile(r, pt)
+			g.Expect(err).NotTo(HaveOccurred())
+			if policy == tokensv1alpha1.DeletionPolicyRevoke {
+				g.Expect(e.awx.LiveTokens(awxUser)).To(BeEmpty())
+				g.Expect(e.secret("leaving-awx")).To(BeNil(), "no Secret is left holding a revoked token")
+			} else {
+				g.Expect(e.awx.LiveTokens(awxUser)).To(HaveLen(1))
+				g.Expect(e.secret("leaving-awx").OwnerReferences).To(BeEmpty(), "released, so garbage collection keeps it")
+			}
+		})
+	}
+}
+
+// secretsOutsideTheCache is the real client, reading Secrets as the operator's
+// cache holds them: one without the operator's label is not there.
+func secretsOutsideTheCache(c client.Client) client.Client {
+	return interceptor.NewClient(c.(client.WithWatch), interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if err := c.Get(ctx, key, obj, opts...); err != nil {
+				return err
+			}
+			if secret, ok := obj.(*corev1.Secret); ok && secret.Labels[tokensv1alpha1.ManagedByLabel] != tokensv1alpha1.ManagedByValue {
+				return apierrors.NewNotFound(corev1.Resource("secrets"), key.Name)
+			}
+			return nil
+		},
+	})
 }

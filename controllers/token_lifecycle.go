@@ -132,12 +132,14 @@ func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *toke
 }
 
 // heldVersion is the version of what the Secret holds now: as this reconcile
-// wrote or kept it, else as the cache has it ("" when there is none).
+// wrote or kept it, else as the cache has it, or the API server when the cache
+// does not hold it (it may carry the label of the shard the token came from); ""
+// when there is none.
 func (l lifecycle[T, M]) heldVersion(ctx context.Context, obj T, st *tokenState) string {
 	if st.heldData != nil {
 		return secretVersion(st.heldData)
 	}
-	secret, err := st.secrets.owned(ctx, obj, obj.GetSecretTemplate().Name)
+	secret, err := st.secrets.find(ctx, obj, obj.GetSecretTemplate().Name)
 	if err != nil || secret == nil {
 		return ""
 	}
@@ -242,7 +244,7 @@ func (l lifecycle[T, M]) reconcileSecret(ctx context.Context, obj T, st *tokenSt
 	if desired == nil {
 		return nil
 	}
-	if err := st.secrets.write(ctx, obj, desired); err != nil {
+	if err := st.secrets.write(ctx, obj, desired, st.secret); err != nil {
 		return err
 	}
 	st.heldData = desired.Data

@@ -60,7 +60,7 @@ func (l lifecycle[T, M]) mint(ctx context.Context, obj T, st *tokenState, why ro
 		return err
 	}
 	secret := l.kind.secretFor(obj, st, minted)
-	if err := st.secrets.write(ctx, obj, secret); err != nil {
+	if err := st.secrets.write(ctx, obj, secret, st.secret); err != nil {
 		return err
 	}
 	st.secretWritten, st.heldData = true, secret.Data

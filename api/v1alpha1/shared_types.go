@@ -105,7 +105,9 @@ type SecretTemplate struct {
 	// +required
 	Name string `json:"name"`
 
-	// labels are added to the Secret.
+	// labels are added to the Secret. Those the operator's shards select by
+	// (sharding.tokenoperator.io/key, and any other key --shard names) come from
+	// the token's own labels instead, so that the token's shard caches its Secret.
 	// +kubebuilder:validation:MaxProperties=64
 	// +optional
 	Labels map[string]string `json:"labels,omitempty"`

@@ -21,8 +21,8 @@ import (
 // TestShards runs two operator binaries on one control plane, each with its own
 // --shard: every token is reconciled by exactly one of them (minted once, in the
 // metrics of its shard only), a token neither selects is left alone, the issuer
-// is checked by the shard its label names, and a token moved to the other shard
-// is taken over there without a new mint.
+// is checked by the shard its label names, and a token or an issuer moved to the
+// other shard is taken over there, the token without a new mint.
 func TestShards(t *testing.T) {
 	g := NewWithT(t)
 	w := newProcessWorld(t)
@@ -88,6 +88,13 @@ func TestShards(t *testing.T) {
 	g.Expect(w.c.Get(context.Background(), client.ObjectKeyFromObject(moved), moved)).To(Succeed())
 	g.Expect(moved.Status.TokenID).To(Equal(held), "the token it held stays")
 	g.Expect(w.awx.Calls(awxtest.KindCreate)).To(Equal(len(tokens)), "moving a token mints nothing")
+
+	g.Expect(w.c.Get(context.Background(), client.ObjectKeyFromObject(issuer), issuer)).To(Succeed())
+	issuer.Labels[ShardLabel] = "green"
+	g.Expect(w.c.Update(context.Background(), issuer)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(scrapePlain(g, metrics["green"])).To(ContainSubstring(`operation="probe"`))
+	}).WithTimeout(testenv.Wait).Should(Succeed(), "green checks the issuer moved to it at once")
 }
 
 // secretOf reads the Secret of pt.
