@@ -202,13 +202,23 @@ func (w secretWriter) delete(ctx context.Context, token client.Object, name stri
 }
 
 // find returns the Secret at name if token controls it (nil otherwise), from the
-// cache or, when the cache does not hold it, from the API server: the Secret may
-// still carry the label of the shard the token came from.
+// cache or, when the cache does not hold it, from the API server.
 func (w secretWriter) find(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
 	secret, err := getSecret(ctx, w.client, token.GetNamespace(), name)
 	if secret == nil && err == nil {
-		secret, err = getSecret(ctx, w.reader, token.GetNamespace(), name)
+		return w.uncached(ctx, token, name)
 	}
+	if err != nil || !metav1.IsControlledBy(secret, token) {
+		return nil, err
+	}
+	return secret, nil
+}
+
+// uncached reads from the API server the Secret at name if token controls it
+// (nil otherwise): one the cache does not hold may still carry the label of the
+// shard the token came from, or be too new for the cache.
+func (w secretWriter) uncached(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
+	secret, err := getSecret(ctx, w.reader, token.GetNamespace(), name)
 	if secret == nil || err != nil || !metav1.IsControlledBy(secret, token) {
 		return nil, err
 	}

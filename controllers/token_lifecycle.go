@@ -178,15 +178,13 @@ func (l lifecycle[T, M]) loadIssuer(ctx context.Context, obj T, st *tokenState) 
 // loadSecret reads the Secret at spec.secret.name from the cache, or from the
 // API server when the cache does not hold the Secret that status says holds the
 // token: the cache may not have seen it yet, or it still carries the label of
-// the shard the token came from (the Secret step relabels it). Read either way,
-// a Secret this token does not control is none of its own.
+// the shard the token came from (the Secret step relabels it); read there, one
+// this token does not control counts as none.
 func (l lifecycle[T, M]) loadSecret(ctx context.Context, obj T, st *tokenState) error {
 	name := obj.GetSecretTemplate().Name
 	secret, err := getSecret(ctx, l.Client, obj.GetNamespace(), name)
 	if secret == nil && err == nil && obj.GetTokenStatus().SecretName == name {
-		if secret, err = getSecret(ctx, l.APIReader, obj.GetNamespace(), name); secret != nil && !metav1.IsControlledBy(secret, obj) {
-			secret = nil
-		}
+		secret, err = st.secrets.uncached(ctx, obj, name)
 	}
 	st.secret = secret
 	return err
