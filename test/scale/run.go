@@ -31,6 +31,10 @@ type Options struct {
 	// N PersonalTokens are created, after UnrelatedSecrets Secrets the operator
 	// does not own.
 	N, UnrelatedSecrets int
+	// Shards, when more than 0, runs the operator as that many processes, each
+	// with its own --shard, and the tokens spread over them (the issuer in the
+	// first).
+	Shards int
 	// AWXDelay is how long the AWX test server takes to answer each request.
 	AWXDelay time.Duration
 	// IdleWindow is how long the operator is watched once every token is Ready.
@@ -52,7 +56,7 @@ type Options struct {
 
 // Result holds the figures of one run.
 type Result struct {
-	N, UnrelatedSecrets int
+	N, UnrelatedSecrets, Shards int
 	// ToReady is the time from the first create to the last token Ready.
 	ToReady time.Duration
 	// Writes and Reads are the operator's API requests until then (Leases and
@@ -72,8 +76,8 @@ type Result struct {
 	IdleByResource  requestCounts
 	IdleRemoteCalls int
 	RemoteCalls     int
-	// PeakRSS is the operator process's peak resident memory, in bytes.
-	PeakRSS uint64
+	// PeakRSS is the peak resident memory of each operator process, in bytes.
+	PeakRSS []uint64
 	// Events counts the events the operator recorded, by reason.
 	Events map[string]int
 	// Reconciles counts the reconciles of PersonalTokens until all were Ready,
@@ -90,13 +94,13 @@ const parallelism = 16
 func Run(o Options) (res Result, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
-	res = Result{N: o.N, UnrelatedSecrets: o.UnrelatedSecrets}
+	res = Result{N: o.N, UnrelatedSecrets: o.UnrelatedSecrets, Shards: o.Shards}
 	w, err := newWorld(ctx, o)
 	defer func() {
 		cancel() // the watch first: the API server waits for it to end before it stops
 		if w != nil {
-			if err != nil && w.managerLog != nil {
-				err = fmt.Errorf("%w (the operator's log is in %s)", err, w.managerLog.Name())
+			if err != nil && len(w.operators) > 0 {
+				err = fmt.Errorf("%w (the operator's logs are in %s)", err, w.dir)
 			}
 			w.stop(err != nil)
 		}
@@ -113,17 +117,17 @@ func Run(o Options) (res Result, err error) {
 			return res, err
 		}
 	}
-	args := o.ManagerArgs
+	var firstArgs []string
 	pprofAddr := ""
 	if o.ProfileTo != "" {
 		if pprofAddr, err = freeLoopbackAddr(); err != nil {
 			return res, err
 		}
-		args = append(args, "--pprof-bind-address="+pprofAddr)
+		firstArgs = append(firstArgs, "--pprof-bind-address="+pprofAddr)
 		o.Logf("the operator serves its profiles on http://%s/debug/pprof/", pprofAddr)
 	}
 	o.Logf("starting the operator")
-	if err := w.startOperator(o.Root, args...); err != nil {
+	if err := w.startOperator(o.Root, o.ManagerArgs, firstArgs); err != nil {
 		return res, err
 	}
 	if err := waitFor(ctx, 100*time.Millisecond, func() (bool, error) { return w.issuerReady(ctx) }); err != nil {
@@ -232,7 +236,7 @@ func Run(o Options) (res Result, err error) {
 func (w *world) personalToken(i int) client.Object {
 	name := fmt.Sprintf("token-%05d", i)
 	return &tokensv1alpha1.PersonalToken{
-		ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: name, Labels: w.shardLabels(i)},
 		Spec: tokensv1alpha1.PersonalTokenSpec{
 			IssuerRef:            tokensv1alpha1.IssuerRef{Name: "awx"},
 			CredentialsSecretRef: tokensv1alpha1.LocalSecretRef{Name: "ci-bot-login"},
@@ -310,7 +314,7 @@ feed:
 
 // Print writes the figures for a reader, the ratio first.
 func (r Result) Print(out io.Writer) {
-	fmt.Fprintf(out, "tokens: %d (unrelated Secrets: %d)\n", r.N, r.UnrelatedSecrets)
+	fmt.Fprintf(out, "tokens: %d (unrelated Secrets: %d, operator shards: %d)\n", r.N, r.UnrelatedSecrets, r.Shards)
 	fmt.Fprintf(out, "time to all Ready:            %s\n", r.ToReady.Round(10*time.Millisecond))
 	fmt.Fprintf(out, "bare client, as many writes:  %s\n", r.BareClient.Round(10*time.Millisecond))
 	fmt.Fprintf(out, "ratio:                        %.2f\n", r.ToReady.Seconds()/r.BareClient.Seconds())
@@ -320,7 +324,11 @@ func (r Result) Print(out io.Writer) {
 	fmt.Fprintf(out, "API reads per token:          %.2f\n", r.Reads/float64(r.N))
 	fmt.Fprintf(out, "remote calls per token:       %.2f\n", float64(r.RemoteCalls)/float64(r.N))
 	fmt.Fprintf(out, "idle writes, remote calls:    %.0f, %d\n", r.IdleWrites, r.IdleRemoteCalls)
-	fmt.Fprintf(out, "operator peak RSS:            %d MiB\n", r.PeakRSS>>20)
+	fmt.Fprintf(out, "operator peak RSS:           ")
+	for _, peak := range r.PeakRSS {
+		fmt.Fprintf(out, " %d MiB", peak>>20)
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "reconciles per token:        ")
 	for _, result := range slices.Sorted(maps.Keys(r.Reconciles)) {
 		fmt.Fprintf(out, " %s %.2f", result, r.Reconciles[result]/float64(r.N))

@@ -31,24 +31,31 @@ import (
 
 // world is a control plane, an AWX test server answering in Options.AWXDelay,
 // an issuer "awx" with the credentials of user "ci-bot" in a namespace, and the
-// operator binary running against them as its own process.
+// operator binary running against them as processes of its own: one, or one per
+// shard.
 type world struct {
-	env        *envtest.Environment
-	cfg        *rest.Config
-	c          client.Client
-	awx        *awxtest.Server
-	ns         string
-	dir        string
-	manager    *exec.Cmd
-	managerLog *os.File
-	// metricsAddr is where the operator serves its metrics, in plain HTTP.
+	env       *envtest.Environment
+	cfg       *rest.Config
+	c         client.Client
+	awx       *awxtest.Server
+	ns        string
+	dir       string
+	shards    int // 0: the operator is not split
+	operators []*operatorProcess
+}
+
+// operatorProcess is one operator binary running.
+type operatorProcess struct {
+	cmd *exec.Cmd
+	log *os.File
+	// metricsAddr is where it serves its metrics, in plain HTTP.
 	metricsAddr string
 }
 
 const awxPassword = "scale-test-password"
 
 func newWorld(ctx context.Context, o Options) (*world, error) {
-	w := &world{}
+	w := &world{shards: o.Shards}
 	var err error
 	if w.dir, err = os.MkdirTemp("", "token-operator-scale-"); err != nil {
 		return nil, err
@@ -74,7 +81,7 @@ func newWorld(ctx context.Context, o Options) (*world, error) {
 	for _, obj := range []client.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "ci-bot-login"},
 			StringData: map[string]string{"username": "ci-bot", "password": awxPassword}},
-		&tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "awx"},
+		&tokensv1alpha1.TokenIssuer{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "awx", Labels: w.shardLabels(0)},
 			Spec: tokensv1alpha1.TokenIssuerSpec{AWX: &tokensv1alpha1.AWXIssuer{URL: w.awx.URL()}}},
 	} {
 		if err := w.c.Create(ctx, obj); err != nil {
@@ -85,8 +92,9 @@ func newWorld(ctx context.Context, o Options) (*world, error) {
 }
 
 // startOperator builds the operator and runs it with its default flags, but for
-// the ports, plus args; its log goes to a file in the world's directory.
-func (w *world) startOperator(root string, args ...string) error {
+// the ports, plus args, once or once per shard (with its --shard); the first
+// also gets firstArgs. Their logs go to files in the world's directory.
+func (w *world) startOperator(root string, args, firstArgs []string) error {
 	bin := filepath.Join(w.dir, "manager")
 	if out, err := exec.Command("go", "build", "-o", bin, root).CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
@@ -95,37 +103,72 @@ func (w *world) startOperator(root string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	if w.managerLog, err = os.Create(filepath.Join(w.dir, "manager.log")); err != nil {
-		return err
+	for i := range max(w.shards, 1) {
+		p := &operatorProcess{}
+		w.operators = append(w.operators, p)
+		if p.log, err = os.Create(filepath.Join(w.dir, fmt.Sprintf("manager-%d.log", i))); err != nil {
+			return err
+		}
+		if p.metricsAddr, err = freeLoopbackAddr(); err != nil {
+			return err
+		}
+		flags := []string{"--operator-namespace=" + w.ns, "--metrics-bind-address=" + p.metricsAddr,
+			"--metrics-secure=false", "--health-probe-bind-address=0"}
+		if w.shards > 0 {
+			flags = append(flags, fmt.Sprintf("--shard=%s in (%s)", operator.ShardLabel, shardName(i)))
+		}
+		if i == 0 {
+			flags = append(flags, firstArgs...)
+		}
+		p.cmd = exec.Command(bin, append(flags, args...)...)
+		p.cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+		p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+		if err := p.cmd.Start(); err != nil {
+			return err
+		}
 	}
-	if w.metricsAddr, err = freeLoopbackAddr(); err != nil {
-		return err
-	}
-	w.manager = exec.Command(bin, append([]string{"--operator-namespace=" + w.ns, "--metrics-bind-address=" + w.metricsAddr,
-		"--metrics-secure=false", "--health-probe-bind-address=0"}, args...)...)
-	w.manager.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	w.manager.Stdout, w.manager.Stderr = w.managerLog, w.managerLog
-	return w.manager.Start()
+	return nil
 }
 
-// reconciles counts the operator's reconciles of PersonalTokens by result, from
-// controller-runtime's metrics.
+// shardName names shard i.
+func shardName(i int) string { return fmt.Sprintf("shard-%d", i) }
+
+// shardLabels put an object in shard i, when the operator is split.
+func (w *world) shardLabels(i int) map[string]string {
+	if w.shards == 0 {
+		return nil
+	}
+	return map[string]string{operator.ShardLabel: shardName(i % w.shards)}
+}
+
+// reconciles counts the reconciles of PersonalTokens by result, from
+// controller-runtime's metrics, summed over the operator's processes.
 func (w *world) reconciles(ctx context.Context) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+w.metricsAddr+"/metrics", nil)
+	byResult := map[string]float64{}
+	for _, p := range w.operators {
+		if err := p.addReconciles(ctx, byResult); err != nil {
+			return nil, err
+		}
+	}
+	return byResult, nil
+}
+
+// addReconciles adds the process's reconciles of PersonalTokens to byResult.
+func (p *operatorProcess) addReconciles(ctx context.Context, byResult map[string]float64) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metricsAddr+"/metrics", nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	byResult := map[string]float64{}
 	for _, m := range families["controller_runtime_reconcile_total"].GetMetric() {
 		labels := map[string]string{}
 		for _, l := range m.GetLabel() {
@@ -135,7 +178,7 @@ func (w *world) reconciles(ctx context.Context) (map[string]float64, error) {
 			byResult[labels["result"]] += m.GetCounter().GetValue()
 		}
 	}
-	return byResult, nil
+	return nil
 }
 
 // freeLoopbackAddr is a loopback address with a port free at the time of asking.
@@ -148,20 +191,31 @@ func freeLoopbackAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// peakRSS is the operator process's peak resident memory, from the kernel.
-func (w *world) peakRSS() (uint64, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.manager.Process.Pid))
-	if err != nil {
-		return 0, err
+// peakRSS is the peak resident memory of each of the operator's processes,
+// from the kernel.
+func (w *world) peakRSS() ([]uint64, error) {
+	var peaks []uint64
+	for _, p := range w.operators {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+		if err != nil {
+			return nil, err
+		}
+		peak, err := parseVmHWM(string(raw))
+		if err != nil {
+			return nil, err
+		}
+		peaks = append(peaks, peak)
 	}
-	return parseVmHWM(string(raw))
+	return peaks, nil
 }
 
-// stopOperator kills the operator and waits for it to end.
+// stopOperator kills the operator's processes and waits for them to end.
 func (w *world) stopOperator() {
-	if w.manager != nil && w.manager.Process != nil && w.manager.ProcessState == nil {
-		_ = w.manager.Process.Kill()
-		_ = w.manager.Wait()
+	for _, p := range w.operators {
+		if p.cmd.Process != nil && p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+		}
 	}
 }
 
@@ -169,8 +223,10 @@ func (w *world) stopOperator() {
 // unless keepLog.
 func (w *world) stop(keepLog bool) {
 	w.stopOperator()
-	if w.managerLog != nil {
-		_ = w.managerLog.Close()
+	for _, p := range w.operators {
+		if p.log != nil {
+			_ = p.log.Close()
+		}
 	}
 	if w.awx != nil {
 		w.awx.Close()

@@ -1,5 +1,6 @@
 // Command bench runs the scale benchmark (`make bench-scale`): N (default 1000)
-// PersonalTokens, after UNRELATED_SECRETS Secrets the operator does not own.
+// PersonalTokens, after UNRELATED_SECRETS Secrets the operator does not own, with
+// the operator split into SHARDS processes when SHARDS is set.
 // MANAGER_ARGS adds flags to the operator's defaults; PROFILE=file writes a CPU
 // profile of the operator's first PROFILE_SECONDS (5) of work there, and
 // PROFILE_APISERVER=file one of the API server's.
@@ -22,6 +23,7 @@ func main() {
 	// The benchmark's own clients have nothing to log.
 	ctrllog.SetLogger(logr.Discard())
 	o := scale.Options{Root: ".", N: envInt("N", 1000), UnrelatedSecrets: envInt("UNRELATED_SECRETS", 0),
+		Shards:   envInt("SHARDS", 0),
 		AWXDelay: 2 * time.Millisecond, IdleWindow: 20 * time.Second, Timeout: 45 * time.Minute,
 		ManagerArgs: strings.Fields(os.Getenv("MANAGER_ARGS")),
 		ProfileTo:   os.Getenv("PROFILE"), ProfileFor: time.Duration(envInt("PROFILE_SECONDS", 5)) * time.Second,
