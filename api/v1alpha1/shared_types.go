@@ -59,7 +59,9 @@ type SecretKeyRef struct {
 
 // Rotation says when a token is replaced by a new one. The token is renewed at the
 // earliest of issuedAt + maxAge and expiresAt - renewBefore, where expiresAt is the
-// expiry the remote system returned.
+// expiry the remote system returned, brought forward by a jitter fixed per token
+// (up to a tenth of its time in use, at most 30 minutes) so that tokens created
+// together do not all renew at once; never later.
 // +kubebuilder:validation:XValidation:rule="!(has(self.renewBefore) && has(self.renewBeforePercentage))",message="renewBefore and renewBeforePercentage are mutually exclusive: set at most one",fieldPath=.renewBeforePercentage
 type Rotation struct {
 	// maxAge is the longest a token lives before it is replaced, whatever its expiry.

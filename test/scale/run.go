@@ -207,7 +207,7 @@ func Run(o Options) (res Result, err error) {
 		return res, err
 	}
 
-	o.Logf("timing a bare client making %.0f writes", res.Writes)
+	o.Logf("timing a bare client making %.0f ConfigMap creates, as many as the operator's writes", res.Writes)
 	if res.BareClient, err = createInParallel(ctx, int(res.Writes), func(i int) client.Object {
 		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: fmt.Sprintf("bare-%d", i)},
 			Data: map[string]string{"token": strings.Repeat("x", 40)}}
@@ -312,32 +312,37 @@ feed:
 	return time.Since(start), err
 }
 
-// Print writes the figures for a reader, the ratio first.
+// Print writes the figures for a reader, the ratios first.
 func (r Result) Print(out io.Writer) {
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(out, "%-40s"+format+"\n", append([]any{label + ":"}, args...)...)
+	}
 	fmt.Fprintf(out, "tokens: %d (unrelated Secrets: %d, operator shards: %d)\n", r.N, r.UnrelatedSecrets, r.Shards)
-	fmt.Fprintf(out, "time to all Ready:            %s\n", r.ToReady.Round(10*time.Millisecond))
-	fmt.Fprintf(out, "bare client, as many writes:  %s\n", r.BareClient.Round(10*time.Millisecond))
-	fmt.Fprintf(out, "ratio:                        %.2f\n", r.ToReady.Seconds()/r.BareClient.Seconds())
-	fmt.Fprintf(out, "bare client, the same writes: %s\n", r.SameWrites.Round(10*time.Millisecond))
-	fmt.Fprintf(out, "ratio to the same writes:     %.2f\n", r.ToReady.Seconds()/r.SameWrites.Seconds())
-	fmt.Fprintf(out, "API writes per token:         %.2f (events included, Leases left out)\n", r.Writes/float64(r.N))
-	fmt.Fprintf(out, "API reads per token:          %.2f\n", r.Reads/float64(r.N))
-	fmt.Fprintf(out, "remote calls per token:       %.2f\n", float64(r.RemoteCalls)/float64(r.N))
-	fmt.Fprintf(out, "idle writes, remote calls:    %.0f, %d\n", r.IdleWrites, r.IdleRemoteCalls)
-	fmt.Fprintf(out, "operator peak RSS:           ")
-	for _, peak := range r.PeakRSS {
-		fmt.Fprintf(out, " %d MiB", peak>>20)
+	line("time to all Ready", "%s", r.ToReady.Round(10*time.Millisecond))
+	line("bare client, as many ConfigMap creates", "%s", r.BareClient.Round(10*time.Millisecond))
+	line("ratio to ConfigMap creates", "%.2f", r.ToReady.Seconds()/r.BareClient.Seconds())
+	line("bare client, the same writes", "%s", r.SameWrites.Round(10*time.Millisecond))
+	line("ratio to the same writes", "%.2f", r.ToReady.Seconds()/r.SameWrites.Seconds())
+	line("API writes per token", "%.2f (events included, Leases left out)", r.Writes/float64(r.N))
+	line("API reads per token", "%.2f", r.Reads/float64(r.N))
+	line("remote calls per token", "%.2f", float64(r.RemoteCalls)/float64(r.N))
+	line("idle writes, remote calls", "%.0f, %d", r.IdleWrites, r.IdleRemoteCalls)
+	peaks := make([]string, len(r.PeakRSS))
+	for i, peak := range r.PeakRSS {
+		peaks[i] = fmt.Sprintf("%d MiB", peak>>20)
 	}
-	fmt.Fprintln(out)
-	fmt.Fprintf(out, "reconciles per token:        ")
+	line("operator peak RSS", "%s", strings.Join(peaks, ", "))
+	reconciles := []string{}
 	for _, result := range slices.Sorted(maps.Keys(r.Reconciles)) {
-		fmt.Fprintf(out, " %s %.2f", result, r.Reconciles[result]/float64(r.N))
+		reconciles = append(reconciles, fmt.Sprintf("%s %.2f", result, r.Reconciles[result]/float64(r.N)))
 	}
-	fmt.Fprintf(out, "\nevents by reason:            ")
+	line("reconciles per token", "%s", strings.Join(reconciles, ", "))
+	events := []string{}
 	for _, reason := range slices.Sorted(maps.Keys(r.Events)) {
-		fmt.Fprintf(out, " %s %d", reason, r.Events[reason])
+		events = append(events, fmt.Sprintf("%s %d", reason, r.Events[reason]))
 	}
-	fmt.Fprintf(out, "\nrequests by verb and resource until all Ready:\n%s", r.ByResource)
+	line("events by reason", "%s", strings.Join(events, ", "))
+	fmt.Fprintf(out, "requests by verb and resource until all Ready:\n%s", r.ByResource)
 	if r.IdleWrites > 0 {
 		fmt.Fprintf(out, "requests while idle:\n%s", r.IdleByResource)
 	}
