@@ -71,6 +71,8 @@ type Result struct {
 	SameWrites time.Duration
 	// ReplayByResource are the API requests of that replay.
 	ReplayByResource requestCounts
+	// PerRequest is what a bare client's requests cost, by kind.
+	PerRequest RequestCosts
 	// IdleWrites and IdleRemoteCalls are counted in the idle window.
 	IdleWrites      float64
 	IdleByResource  requestCounts
@@ -228,6 +230,10 @@ func Run(o Options) (res Result, err error) {
 		return res, err
 	}
 	res.ReplayByResource = afterReplay.since(beforeReplay)
+	o.Logf("timing a bare client's requests by kind")
+	if res.PerRequest, err = w.requestCosts(ctx, o.N); err != nil {
+		return res, fmt.Errorf("timing requests by kind: %w", err)
+	}
 	o.Logf("stopping")
 	return res, nil
 }
@@ -323,6 +329,9 @@ func (r Result) Print(out io.Writer) {
 	line("ratio to ConfigMap creates", "%.2f", r.ToReady.Seconds()/r.BareClient.Seconds())
 	line("bare client, the same writes", "%s", r.SameWrites.Round(10*time.Millisecond))
 	line("ratio to the same writes", "%.2f", r.ToReady.Seconds()/r.SameWrites.Seconds())
+	line("bare client, per request", "ConfigMap create %s, PersonalToken create %s, its status patch %s",
+		r.PerRequest.ConfigMapCreate.Round(10*time.Microsecond), r.PerRequest.TokenCreate.Round(10*time.Microsecond),
+		r.PerRequest.TokenStatusPatch.Round(10*time.Microsecond))
 	line("API writes per token", "%.2f (events included, Leases left out)", r.Writes/float64(r.N))
 	line("API reads per token", "%.2f", r.Reads/float64(r.N))
 	line("remote calls per token", "%.2f", float64(r.RemoteCalls)/float64(r.N))
