@@ -129,10 +129,7 @@ func (c consumerRollout) restart(ctx context.Context, cs *tokensv1alpha1.Consume
 // its cache, or from the API server when the cache does not hold it (a Secret of
 // another shard's token); empty for any other Secret.
 func (c consumerRollout) currentVersion(ctx context.Context, name string) string {
-	secret, err := getSecret(ctx, c.Client, c.token.GetNamespace(), name)
-	if secret == nil && err == nil {
-		secret, err = getSecret(ctx, c.APIReader, c.token.GetNamespace(), name)
-	}
+	secret, err := getSecretThrough(ctx, c.Client, c.APIReader, c.token.GetNamespace(), name)
 	if secret == nil || err != nil || secret.Labels[tokensv1alpha1.ManagedByLabel] != tokensv1alpha1.ManagedByValue {
 		return ""
 	}

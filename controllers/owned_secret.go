@@ -189,6 +189,17 @@ func getSecret(ctx context.Context, reader client.Reader, namespace, name string
 	return secret, nil
 }
 
+// getSecretThrough reads the Secret namespace/name from the cache or, when the
+// cache does not hold it (another shard's label, or too new), with reader; nil
+// when there is none.
+func getSecretThrough(ctx context.Context, cache, reader client.Reader, namespace, name string) (*corev1.Secret, error) {
+	secret, err := getSecret(ctx, cache, namespace, name)
+	if secret == nil && err == nil {
+		return getSecret(ctx, reader, namespace, name)
+	}
+	return secret, err
+}
+
 // delete deletes a Secret token controls, if it exists.
 func (w secretWriter) delete(ctx context.Context, token client.Object, name string) error {
 	secret, err := w.find(ctx, token, name)
@@ -204,11 +215,8 @@ func (w secretWriter) delete(ctx context.Context, token client.Object, name stri
 // find returns the Secret at name if token controls it (nil otherwise), from the
 // cache or, when the cache does not hold it, from the API server.
 func (w secretWriter) find(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
-	secret, err := getSecret(ctx, w.client, token.GetNamespace(), name)
-	if secret == nil && err == nil {
-		return w.uncached(ctx, token, name)
-	}
-	if err != nil || !metav1.IsControlledBy(secret, token) {
+	secret, err := getSecretThrough(ctx, w.client, w.reader, token.GetNamespace(), name)
+	if secret == nil || err != nil || !metav1.IsControlledBy(secret, token) {
 		return nil, err
 	}
 	return secret, nil

@@ -26,10 +26,7 @@ type RequestCosts struct {
 func (w *world) requestCosts(ctx context.Context, n int) (RequestCosts, error) {
 	var costs RequestCosts
 	per := func(d time.Duration) time.Duration { return d / time.Duration(n) }
-	d, err := createInParallel(ctx, n, func(i int) client.Object {
-		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: fmt.Sprintf("cost-%d", i)},
-			Data: map[string]string{"token": strings.Repeat("x", 40)}}
-	}, w.c)
+	d, err := createInParallel(ctx, n, func(i int) client.Object { return w.bareConfigMap(fmt.Sprintf("cost-%d", i)) }, w.c)
 	if err != nil {
 		return costs, err
 	}
@@ -57,4 +54,11 @@ func (w *world) requestCosts(ctx context.Context, n int) (RequestCosts, error) {
 	}
 	costs.TokenStatusPatch = per(d)
 	return costs, nil
+}
+
+// bareConfigMap is what the bare client creates for its yardstick: a ConfigMap
+// holding as much as a token, name in the world's namespace.
+func (w *world) bareConfigMap(name string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: name},
+		Data: map[string]string{"token": strings.Repeat("x", 40)}}
 }

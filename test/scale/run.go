@@ -210,10 +210,7 @@ func Run(o Options) (res Result, err error) {
 	}
 
 	o.Logf("timing a bare client making %.0f ConfigMap creates, as many as the operator's writes", res.Writes)
-	if res.BareClient, err = createInParallel(ctx, int(res.Writes), func(i int) client.Object {
-		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: fmt.Sprintf("bare-%d", i)},
-			Data: map[string]string{"token": strings.Repeat("x", 40)}}
-	}, w.c); err != nil {
+	if res.BareClient, err = createInParallel(ctx, int(res.Writes), func(i int) client.Object { return w.bareConfigMap(fmt.Sprintf("bare-%d", i)) }, w.c); err != nil {
 		return res, err
 	}
 	o.Logf("stopping the operator, and timing a bare client making the operator's requests for %d more tokens", o.N)
