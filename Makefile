@@ -98,7 +98,7 @@ bench: ## Run the benchmarks (offline DeviceHive minting beside raw HMAC-SHA256;
 # N tokens (default 1000), after UNRELATED_SECRETS Secrets the operator does not
 # own; MANAGER_ARGS adds operator flags; PROFILE=file takes a CPU profile.
 .PHONY: bench-scale
-bench-scale: envtest ## Measure the operator at scale: N PersonalTokens to Ready against a bare client's pace, API writes per token, idle work, peak memory (N, UNRELATED_SECRETS, SHARDS).
+bench-scale: envtest ## Measure the operator at scale: N PersonalTokens to Ready against a bare client's pace, API writes per token, idle work, peak memory (N, UNRELATED_SECRETS, SHARDS; RUNS for the median of several).
 	KUBEBUILDER_ASSETS="$$(hack/install-envtest-assets.sh)" go run ./test/scale/bench
 
 ##@ Build and run

@@ -26,19 +26,11 @@ import (
 func TestShards(t *testing.T) {
 	g := NewWithT(t)
 	w := newProcessWorld(t)
-	issuer := &tokensv1alpha1.TokenIssuer{}
-	g.Expect(w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: "awx"}, issuer)).To(Succeed())
-	issuer.Labels = map[string]string{ShardLabel: "blue"}
-	g.Expect(w.c.Update(context.Background(), issuer)).To(Succeed())
 	metrics := map[string]string{}
-	for _, shard := range []string{"blue", "green"} {
+	issuer := w.startShards(g, func(shard string) []string {
 		metrics[shard] = freeLoopbackAddr(t)
-		w.start("shard "+shard, "--leader-elect", "--shard="+ShardLabel+" in ("+shard+")",
-			"--metrics-secure=false", "--metrics-bind-address="+metrics[shard])
-	}
-	inShard := func(shard string) func(*tokensv1alpha1.PersonalToken) {
-		return func(pt *tokensv1alpha1.PersonalToken) { pt.Labels = map[string]string{ShardLabel: shard} }
-	}
+		return []string{"--metrics-secure=false", "--metrics-bind-address=" + metrics[shard]}
+	})
 	var tokens []*tokensv1alpha1.PersonalToken
 	for i := range 3 {
 		for _, shard := range []string{"blue", "green"} {
@@ -95,6 +87,25 @@ func TestShards(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(scrapePlain(g, metrics["green"])).To(ContainSubstring(`operation="probe"`))
 	}).WithTimeout(testenv.Wait).Should(Succeed(), "green checks the issuer moved to it at once")
+}
+
+// startShards puts the issuer in shard blue, so that blue checks it, and starts
+// an operator for each of shards blue and green, with flags(shard) added; it
+// returns the issuer as written.
+func (w *processWorld) startShards(g Gomega, flags func(shard string) []string) *tokensv1alpha1.TokenIssuer {
+	issuer := &tokensv1alpha1.TokenIssuer{}
+	g.Expect(w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: "awx"}, issuer)).To(Succeed())
+	issuer.Labels = map[string]string{ShardLabel: "blue"}
+	g.Expect(w.c.Update(context.Background(), issuer)).To(Succeed())
+	for _, shard := range []string{"blue", "green"} {
+		w.start("shard "+shard, append([]string{"--leader-elect", "--shard=" + ShardLabel + " in (" + shard + ")"}, flags(shard)...)...)
+	}
+	return issuer
+}
+
+// inShard labels a token for shard.
+func inShard(shard string) func(*tokensv1alpha1.PersonalToken) {
+	return func(pt *tokensv1alpha1.PersonalToken) { pt.Labels = map[string]string{ShardLabel: shard} }
 }
 
 // secretOf reads the Secret of pt.

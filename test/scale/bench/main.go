@@ -1,6 +1,7 @@
 // Command bench runs the scale benchmark (`make bench-scale`): N (default 1000)
 // PersonalTokens, after UNRELATED_SECRETS Secrets the operator does not own, with
-// the operator split into SHARDS processes when SHARDS is set.
+// the operator split into SHARDS processes when SHARDS is set, RUNS times (1),
+// each in a new control plane, with the median of the runs after them.
 // MANAGER_ARGS adds flags to the operator's defaults; PROFILE=file writes a CPU
 // profile of the operator's first PROFILE_SECONDS (5) of work there, and
 // PROFILE_APISERVER=file one of the API server's.
@@ -29,12 +30,27 @@ func main() {
 		ProfileTo:   os.Getenv("PROFILE"), ProfileFor: time.Duration(envInt("PROFILE_SECONDS", 5)) * time.Second,
 		APIServerProfileTo: os.Getenv("PROFILE_APISERVER"),
 		Logf:               func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }}
-	res, err := scale.Run(o)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench-scale:", err)
-		os.Exit(1)
+	runs := envInt("RUNS", 1)
+	if runs < 1 {
+		fmt.Fprintf(os.Stderr, "bench-scale: RUNS=%d: give 1 or more\n", runs)
+		os.Exit(2)
 	}
-	res.Print(os.Stdout)
+	var results []scale.Result
+	for i := range runs {
+		if runs > 1 {
+			fmt.Printf("run %d of %d\n", i+1, runs)
+		}
+		res, err := scale.Run(o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench-scale:", err)
+			os.Exit(1)
+		}
+		res.Print(os.Stdout)
+		results = append(results, res)
+	}
+	if runs > 1 {
+		scale.Summarize(results).Print(os.Stdout)
+	}
 }
 
 func envInt(name string, def int) int {
