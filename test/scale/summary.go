@@ -11,7 +11,7 @@ import (
 type Summary struct {
 	Runs int
 	// Each holds the median, the lowest and the highest of the runs.
-	ToReady, ToSameWrites, ToConfigMapCreates, PeakRSSMiB Spread
+	ToReady, ToSameWrites, ToInParallel, ToOneAtATime, PeakRSSMiB Spread
 }
 
 // Spread is the median, lowest and highest of some runs' values.
@@ -34,25 +34,27 @@ func spreadOf(values []float64) Spread {
 // Summarize is the Summary of results; a run with several shards counts its
 // largest one's peak.
 func Summarize(results []Result) Summary {
-	var toReady, toSame, toConfigMaps, peaks []float64
+	var toReady, toSame, toConfigMaps, toOneAtATime, peaks []float64
 	for _, r := range results {
 		toReady = append(toReady, r.ToReady.Seconds())
 		toSame = append(toSame, r.ToReady.Seconds()/r.SameWrites.Seconds())
-		toConfigMaps = append(toConfigMaps, r.ToReady.Seconds()/r.BareClient.Seconds())
+		toConfigMaps = append(toConfigMaps, r.ToReady.Seconds()/r.InParallel.Seconds())
+		toOneAtATime = append(toOneAtATime, r.ToReady.Seconds()/r.OneAtATime.Seconds())
 		peaks = append(peaks, float64(slices.Max(r.PeakRSS)>>20))
 	}
 	return Summary{Runs: len(results), ToReady: spreadOf(toReady), ToSameWrites: spreadOf(toSame),
-		ToConfigMapCreates: spreadOf(toConfigMaps), PeakRSSMiB: spreadOf(peaks)}
+		ToInParallel: spreadOf(toConfigMaps), ToOneAtATime: spreadOf(toOneAtATime), PeakRSSMiB: spreadOf(peaks)}
 }
 
 // Print writes the medians, each with its range.
 func (s Summary) Print(out io.Writer) {
 	line := func(label string, sp Spread, format string) {
-		fmt.Fprintf(out, "%-40s"+format+" ("+format+" to "+format+")\n", label+":", sp.Median, sp.Min, sp.Max)
+		fmt.Fprintf(out, "%-44s"+format+" ("+format+" to "+format+")\n", label+":", sp.Median, sp.Min, sp.Max)
 	}
 	fmt.Fprintf(out, "median of %d runs (lowest to highest):\n", s.Runs)
 	line("time to all Ready, s", s.ToReady, "%.2f")
 	line("ratio to the same writes", s.ToSameWrites, "%.2f")
-	line("ratio to ConfigMap creates", s.ToConfigMapCreates, "%.2f")
+	line("ratio to creates one at a time", s.ToOneAtATime, "%.2f")
+	line("ratio to creates in parallel", s.ToInParallel, "%.2f")
 	line("operator peak RSS, MiB", s.PeakRSSMiB, "%.0f")
 }
