@@ -216,10 +216,7 @@ func (w secretWriter) delete(ctx context.Context, token client.Object, name stri
 // cache or, when the cache does not hold it, from the API server.
 func (w secretWriter) find(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
 	secret, err := getSecretThrough(ctx, w.client, w.reader, token.GetNamespace(), name)
-	if secret == nil || err != nil || !metav1.IsControlledBy(secret, token) {
-		return nil, err
-	}
-	return secret, nil
+	return ifControlled(token, secret, err)
 }
 
 // uncached reads from the API server the Secret at name if token controls it
@@ -227,6 +224,12 @@ func (w secretWriter) find(ctx context.Context, token client.Object, name string
 // shard the token came from, or be too new for the cache.
 func (w secretWriter) uncached(ctx context.Context, token client.Object, name string) (*corev1.Secret, error) {
 	secret, err := getSecret(ctx, w.reader, token.GetNamespace(), name)
+	return ifControlled(token, secret, err)
+}
+
+// ifControlled is what a read of a Secret gave, but nil for one that token does
+// not control: a Secret that is not the token's own counts as none.
+func ifControlled(token client.Object, secret *corev1.Secret, err error) (*corev1.Secret, error) {
 	if secret == nil || err != nil || !metav1.IsControlledBy(secret, token) {
 		return nil, err
 	}
