@@ -8,11 +8,13 @@ package awxtest
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,6 +96,8 @@ type Server struct {
 	clock    clock.PassiveClock
 	apis     []apiDesc
 	hs       *httptest.Server
+	// conns counts the connections clients opened.
+	conns atomic.Int64
 
 	mu        sync.Mutex
 	users     []User // users[i].ID == i+1
@@ -140,8 +144,17 @@ func NewUnstartedServer(opts Options) *Server {
 		panic(fmt.Sprintf("awxtest: unknown flavor %q", s.flavor))
 	}
 	s.hs = httptest.NewUnstartedServer(s)
+	s.hs.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
 	return s
 }
+
+// Connections is how many connections clients have opened: each one a TCP
+// handshake, and at a real AWX behind TLS a TLS handshake too.
+func (s *Server) Connections() int { return int(s.conns.Load()) }
 
 // Start starts serving (plain HTTP on a local port).
 func (s *Server) Start() { s.hs.Start() }

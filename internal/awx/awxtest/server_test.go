@@ -404,3 +404,24 @@ func TestServer_UnstartedLifecycle(t *testing.T) {
 		t.Errorf("me: %d", r.status)
 	}
 }
+
+func TestServer_Connections(t *testing.T) {
+	w := newWorld(t, awxtest.Options{})
+	for range 3 {
+		do(t, http.MethodGet, w.api+"me/", basic(w.alice), "")
+	}
+	if got := w.srv.Connections(); got != 1 {
+		t.Errorf("3 calls one after the other on a kept-alive connection: Connections = %d, want 1", got)
+	}
+	noKeepAlive := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for range 2 {
+		resp, err := noKeepAlive.Get(w.api + "ping/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	if got := w.srv.Connections(); got != 3 {
+		t.Errorf("then 2 calls without keep-alive: Connections = %d, want 3", got)
+	}
+}
