@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -93,8 +95,11 @@ func TestDeviceAccessToken_Kstatus(t *testing.T) {
 }
 
 // rotate asks for a rotation of token with the rotate annotation.
-func rotate(g Gomega, token client.Object) {
-	patch := client.MergeFrom(token.DeepCopyObject().(client.Object))
-	token.SetAnnotations(map[string]string{tokensv1alpha1.RotateAnnotation: "now"})
-	g.Expect(k8sClient.Patch(ctx, token, patch)).To(Succeed())
+func rotate(g Gomega, token client.Object) { rotateAt(g, token, "now") }
+
+// rotateAt asks for a rotation of token with the rotate annotation's value at,
+// whatever the token's annotations in hand.
+func rotateAt(g Gomega, token client.Object, at string) {
+	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, tokensv1alpha1.RotateAnnotation, at)
+	g.Expect(k8sClient.Patch(ctx, token.DeepCopyObject().(client.Object), client.RawPatch(types.MergePatchType, patch))).To(Succeed())
 }

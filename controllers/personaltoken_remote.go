@@ -6,7 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"k8s.io/apimachinery/pkg/types"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
@@ -55,7 +55,7 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 // apply, and each call takes room with the issuer (RemoteBudget).
 func (k *personalTokenKind) openSession(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState,
 	endpoint tokensv1alpha1.AWXEndpoint, where, failed string) (*remoteSession, error) {
-	creds, err := k.credentials(ctx, pt)
+	creds, version, err := k.credentials(ctx, pt)
 	if err != nil {
 		return nil, err
 	}
@@ -68,37 +68,58 @@ func (k *personalTokenKind) openSession(ctx context.Context, pt *tokensv1alpha1.
 	api := budgetedAWX{api: client, take: func(ctx context.Context) (func(), error) {
 		return k.r.Budget.take(ctx, pt.Namespace, st.issuer)
 	}}
+	key := credentialsKey(pt)
+	if learnt, known := k.r.credentialsVersions.learnt(key, version, endpoint); known {
+		if me, ok := learnt.User(); ok {
+			client.StartFrom(learnt)
+			return &remoteSession{api: api, me: me}, nil
+		}
+	}
 	me, err := api.Me(ctx)
 	if err != nil {
 		return nil, awxError(pt, failed, err)
 	}
+	k.r.credentialsVersions.rememberLearnt(key, version, endpoint, client.Learnt())
 	return &remoteSession{api: api, me: me}, nil
 }
 
-// credentials reads the credentials Secret of a PersonalToken. It is not one of the
-// Secrets the operator owns, so it is read directly, not from the cache, and only
-// when a remote call is due.
-func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (awx.Credentials, error) {
-	name := pt.Spec.CredentialsSecretRef.Name
+func credentialsKey(pt *tokensv1alpha1.PersonalToken) types.NamespacedName {
+	return types.NamespacedName{Namespace: pt.Namespace, Name: pt.Spec.CredentialsSecretRef.Name}
+}
+
+// credentials returns the credentials of a PersonalToken and the version of the
+// Secret that holds them, only when a remote call is due. The Secret is not one
+// the operator owns: it is read from the API server, unless the version the
+// credentials cache shows was read before (credentialsVersions).
+func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (awx.Credentials, string, error) {
+	key := credentialsKey(pt)
+	if v, current := k.r.credentialsVersions.lookup(ctx, key); current {
+		return v.creds, v.resourceVersion, nil
+	}
 	secret := &corev1.Secret{}
-	err := k.r.APIReader.Get(ctx, client.ObjectKey{Namespace: pt.Namespace, Name: name}, secret)
+	err := k.r.APIReader.Get(ctx, key, secret)
 	if apierrors.IsNotFound(err) {
-		return awx.Credentials{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
-			fmt.Errorf("credentials Secret %q not found: create it with username and password, or token", name))
+		return awx.Credentials{}, "", reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
+			fmt.Errorf("credentials Secret %q not found: create it with username and password, or token", key.Name))
 	}
 	if err != nil {
-		return awx.Credentials{}, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read credentials Secret %q: %w", name, err))
+		return awx.Credentials{}, "", reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read credentials Secret %q: %w", key.Name, err))
 	}
 	markCredentials(ctx, k.r.Client, secret)
 	username, password, token := secret.Data["username"], secret.Data["password"], secret.Data["token"]
+	var creds awx.Credentials
 	switch {
 	case len(username) > 0 && len(password) > 0:
-		return awx.Credentials{Username: string(username), Password: awx.Secret(password)}, nil
+		creds = awx.Credentials{Username: string(username), Password: awx.Secret(password)}
 	case len(token) > 0:
-		return awx.Credentials{Token: awx.Secret(token)}, nil
+		creds = awx.Credentials{Token: awx.Secret(token)}
+	default:
+		return awx.Credentials{}, "", reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
+			fmt.Errorf("credentials Secret %q has neither username and password nor token", key.Name))
 	}
-	return awx.Credentials{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
-		fmt.Errorf("credentials Secret %q has neither username and password nor token", name))
+	// Labelling the Secret made a version of it with the same data.
+	k.r.credentialsVersions.remember(key, secret.ResourceVersion, creds)
+	return creds, secret.ResourceVersion, nil
 }
 
 // checkUser refuses credentials that belong to another user than spec.user: AWX
@@ -138,7 +159,9 @@ func awxError(pt *tokensv1alpha1.PersonalToken, action string, err error) error 
 }
 
 // definitelyNotCreated tells whether a failed create certainly left no token: it
-// was never sent (the issuer had no room), or AWX answered with a refusal. A lost reply or a server error may hide a token.
+// was never sent (the issuer had no room, AWX could not be reached), or AWX
+// answered with a refusal. A lost reply or a server error may hide a token.
 func definitelyNotCreated(err error) bool {
-	return isIssuerBusy(err) || awx.IsBadRequest(err) || awx.IsUnauthorized(err) || awx.IsForbidden(err) || awx.IsNotFound(err)
+	return isIssuerBusy(err) || awx.NeverSent(err) ||
+		awx.IsBadRequest(err) || awx.IsUnauthorized(err) || awx.IsForbidden(err) || awx.IsNotFound(err)
 }

@@ -93,6 +93,36 @@ func (c *Client) lockDiscovery(ctx context.Context) error {
 
 func (c *Client) unlockDiscovery() { <-c.discovery }
 
+// Learnt is what a client has found out by asking: the API in use, where on
+// the controller API the token calls live, and the user behind the credentials.
+type Learnt struct {
+	api    API
+	prefix string
+	me     *User
+}
+
+// User is the user behind the credentials, when it was learnt along with where
+// to call: a client that starts from it asks nothing before its first call.
+func (l Learnt) User() (User, bool) {
+	if l.me == nil || l.api == "" || (l.api == APIController && l.prefix == "") {
+		return User{}, false
+	}
+	return *l.me, true
+}
+
+// Learnt returns what the client has found out so far.
+func (c *Client) Learnt() Learnt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Learnt{api: c.api, prefix: c.prefix, me: c.me}
+}
+
+// StartFrom has a new client know what another one with the same settings and
+// credentials learnt, instead of asking the server again.
+func (c *Client) StartFrom(l Learnt) {
+	c.remember(func() { c.api, c.prefix, c.me = l.api, l.prefix, l.me })
+}
+
 func (c *Client) remember(set func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -189,6 +190,16 @@ func IsTransient(err error) bool {
 		return true
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, ErrMalformedReply) && !isCertificateError(err)
+}
+
+// NeverSent tells a request that failed before anything of it reached AWX:
+// no connection could be made (refused, a name that does not resolve, no
+// route) or AWX's certificate was refused. A create that failed so certainly
+// created nothing. A failure on a connection already open is not one: the
+// request may have gone out.
+func NeverSent(err error) bool {
+	var op *net.OpError
+	return (errors.As(err, &op) && op.Op == "dial") || isCertificateError(err)
 }
 
 // isCertificateError spots TLS verification failures: a wrong CA bundle does

@@ -313,3 +313,25 @@ func TestRetryAfter_IsReadAndBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestNeverSent_OnlyWhenNoConnectionWasMade(t *testing.T) {
+	e := newEnv(t, awxtest.Options{Flavor: awxtest.FlavorController})
+	c, err := awx.New(awx.Config{URL: e.srv.URL(), API: awx.APIController, Timeout: 50 * time.Millisecond}, login(e.alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.FailNext(1)
+	if _, err := c.Me(ctx(t)); err == nil || awx.NeverSent(err) {
+		t.Errorf("a server error: NeverSent(%v) = true", err)
+	}
+	e.srv.SetDelay(time.Second)
+	if _, err := c.Me(ctx(t)); !awx.IsTimeout(err) || awx.NeverSent(err) {
+		t.Errorf("a reply that never came: NeverSent(%v) = true", err)
+	}
+	e.srv.SetDelay(0)
+	e.srv.Close()
+	_, err = c.CreateToken(ctx(t), awx.CreateRequest{Description: "nobody listens", Scopes: write})
+	if !awx.NeverSent(err) || !awx.IsTransient(err) {
+		t.Errorf("a refused connection: NeverSent(%v) = false, or not transient", err)
+	}
+}

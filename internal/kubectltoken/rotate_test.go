@@ -82,6 +82,7 @@ func TestRotate_WaitTimesOutWhenNoNewTokenComes(t *testing.T) {
 	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pt), pt)).To(Succeed())
 	g.Expect(pt.Annotations).To(HaveKey(tokensv1alpha1.RotateAnnotation), "the request stays for the operator to answer")
 	g.Expect(pt.Status.Revision).To(Equal(int64(1)))
+	g.Expect(pt.Status.PendingMint).To(BeNil(), "a create that never reached AWX leaves nothing to recover")
 	g.Expect(w.secretData("ci-runner-awx")["CONTROLLER_OAUTH_TOKEN"]).To(Equal(before))
 
 	// What is asked for and not done yet is due now.

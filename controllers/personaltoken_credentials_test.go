@@ -1,0 +1,70 @@
+package controllers
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
+	"github.com/tokenoperator/token-operator/internal/awx/awxtest"
+)
+
+// Tokens sharing a credentials Secret ask AWX who it belongs to once per
+// version of the Secret, not once per mint; a new version is read and asked
+// about again.
+func TestPersonalTokens_SharedCredentialsAreIdentifiedOncePerVersion(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.awx.ResetCalls()
+	defer e.startManager()()
+	// The new process checks the issuer first, without credentials.
+	g.Eventually(func() int { return e.awx.Calls(awxtest.KindMe) }, 20*time.Second).Should(Equal(1))
+
+	tokens := make([]*tokensv1alpha1.PersonalToken, 4)
+	for i := range tokens {
+		tokens[i] = e.waitReady(e.personalToken(fmt.Sprintf("shared-%d", i), nil))
+	}
+	g.Expect(e.awx.Calls(awxtest.KindCreate)).To(Equal(4))
+	g.Expect(e.awx.Calls(awxtest.KindMe)).To(Equal(2), "who ci-bot-login belongs to, asked once for 4 mints")
+
+	// A wrong password is a new version: a mint once the operator has seen it
+	// fails, where the last version's user and password would have passed.
+	e.setCredentials(awxPassword + "-wrong")
+	g.Eventually(func() string {
+		rotateAt(g, tokens[0], time.Now().Format(time.RFC3339Nano))
+		return readyReason(t, tokens[0])
+	}, 20*time.Second, 200*time.Millisecond).Should(Equal(tokensv1alpha1.AuthenticationFailedReason))
+
+	e.setCredentials(awxPassword)
+	rotateAt(g, tokens[1], "after the fix")
+	g.Eventually(func() string { return e.get(tokens[1]).Status.LastHandledRotateAt }, 20*time.Second).Should(Equal("after the fix"))
+	g.Eventually(func() string { return readyReason(t, tokens[0]) }, 20*time.Second).ShouldNot(
+		Equal(tokensv1alpha1.AuthenticationFailedReason), "the fixed Secret is read")
+}
+
+// setCredentials writes ci-bot's credentials Secret with password.
+func (e *ptEnv) setCredentials(password string) {
+	e.t.Helper()
+	secret := &corev1.Secret{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: "ci-bot-login"}, secret); err != nil {
+		e.t.Fatal(err)
+	}
+	secret.Data["password"] = []byte(password)
+	if err := k8sClient.Update(ctx, secret); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// readyReason is the reason of pt's Ready condition as the API server has it.
+func readyReason(t *testing.T, pt *tokensv1alpha1.PersonalToken) string {
+	t.Helper()
+	if c := meta.FindStatusCondition(getToken(t, pt).Status.Conditions, tokensv1alpha1.ReadyCondition); c != nil {
+		return c.Reason
+	}
+	return ""
+}
