@@ -32,6 +32,10 @@ type DeviceAccessTokenReconciler struct {
 	// credentials caches the metadata of the issuers' Secrets (see
 	// NewCredentialsCache): a changed signing key is seen without a read.
 	credentials cache.Cache
+	// signers spares the reads of a signing key Secret, and the key's
+	// derivation, that an earlier reconcile made of the same version; nil until
+	// SetupWithManager.
+	signers *secretVersions[signingKey]
 }
 
 // Reconcile runs the token lifecycle (token_lifecycle.go) for a DeviceAccessToken.
@@ -43,6 +47,7 @@ func (r *DeviceAccessTokenReconciler) Reconcile(ctx context.Context, req ctrl.Re
 // credentials Secrets it watches are those its issuers name.
 func (r *DeviceAccessTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int, credentials cache.Cache) error {
 	r.credentials = credentials
+	r.signers = newSecretVersions[signingKey](credentials)
 	return tokenController{DeviceAccessTokenControllerName, &tokensv1alpha1.DeviceAccessToken{}, &tokensv1alpha1.DeviceAccessTokenList{},
 		credentialsSource(credentials, r.tokensUsingIssuerSecret), concurrency}.setup(mgr, r)
 }

@@ -98,8 +98,9 @@ func (k *deviceAccessTokenKind) minters(dat *tokensv1alpha1.DeviceAccessToken, s
 	return describeMinter(*held), describeMinter(current)
 }
 
-// stillSigns tells whether the issuer's signing key, read afresh, verifies the
-// pair's access token: a Secret whose metadata alone changed keeps its pair.
+// stillSigns tells whether the issuer's signing key, as the Secret's current
+// version holds it, verifies the pair's access token: a Secret whose metadata
+// alone changed keeps its pair.
 func (k *deviceAccessTokenKind) stillSigns(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState, pair *heldDevicePair) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), k.r.RemoteTimeout)
 	defer cancel()

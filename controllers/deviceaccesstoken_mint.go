@@ -89,5 +89,6 @@ func (k *deviceAccessTokenKind) signOffline(ctx context.Context, dat *tokensv1al
 // issuer is the token's DeviceHive issuer: a TokenIssuer's Secrets live in the
 // token's namespace.
 func (k *deviceAccessTokenKind) issuer(dat *tokensv1alpha1.DeviceAccessToken, st *tokenState) deviceHiveIssuer {
-	return deviceHiveIssuer{TokenDeps: k.r.TokenDeps, issuer: st.issuer, namespace: dat.Namespace, operatorNamespace: k.r.OperatorNamespace}
+	return deviceHiveIssuer{TokenDeps: k.r.TokenDeps, issuer: st.issuer, namespace: dat.Namespace, operatorNamespace: k.r.OperatorNamespace,
+		signers: k.r.signers}
 }

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
@@ -23,6 +24,15 @@ type deviceHiveIssuer struct {
 	// namespace holds a TokenIssuer's Secrets: its own; operatorNamespace holds a
 	// ClusterTokenIssuer's.
 	namespace, operatorNamespace string
+	// signers, when not nil, serves the signer of a signing key Secret's
+	// version read before.
+	signers *secretVersions[signingKey]
+}
+
+// signingKey is the signer made from one key of a signing key Secret.
+type signingKey struct {
+	dataKey string
+	signer  *devicehive.Signer
 }
 
 // deviceHiveCredentials are what an API-mode issuer's credentials Secret holds:
@@ -61,7 +71,8 @@ func (d deviceHiveIssuer) secretNamespace() string {
 }
 
 // signer reads the signing key of an Offline issuer and checks that it can sign;
-// it also returns the key Secret's name and resourceVersion.
+// it also returns the key Secret's name and resourceVersion. A version read
+// before is served from signers.
 func (d deviceHiveIssuer) signer(ctx context.Context) (signer *devicehive.Signer, secretName, version string, err error) {
 	ref := d.issuer.spec.DeviceHive.SigningKeySecretRef
 	if ref == nil {
@@ -71,6 +82,10 @@ func (d deviceHiveIssuer) signer(ctx context.Context) (signer *devicehive.Signer
 	key := ref.Key
 	if key == "" {
 		key = "secret"
+	}
+	secretKey := types.NamespacedName{Namespace: d.secretNamespace(), Name: ref.Name}
+	if v, current := d.signers.lookup(ctx, secretKey); current && v.value.dataKey == key {
+		return v.value.signer, ref.Name, v.resourceVersion, nil
 	}
 	secret, err := d.secret(ctx, ref.Name)
 	if err != nil {
@@ -87,6 +102,8 @@ func (d deviceHiveIssuer) signer(ctx context.Context) (signer *devicehive.Signer
 		return nil, ref.Name, "", reconcile.StallAndRetry(tokensv1alpha1.SigningKeyInvalidReason, credentialsRetryInterval,
 			fmt.Errorf("signing key %q in Secret %q of %s cannot be used: %w; set it to the server's JWT_SECRET", key, ref.Name, d.issuer, err))
 	}
+	// Labelling the Secret made a version of it with the same data.
+	d.signers.remember(secretKey, secret.ResourceVersion, signingKey{dataKey: key, signer: signer})
 	return signer, ref.Name, secret.ResourceVersion, nil
 }
 

@@ -28,10 +28,10 @@ const (
 // PersonalTokenReconciler keeps an AWX personal access token alive in a Secret.
 type PersonalTokenReconciler struct {
 	TokenDeps
-	// credentialsVersions spares the reads of a credentials Secret, and the
-	// questions to AWX of whom it belongs to, that an earlier reconcile made of
-	// the same version; nil until SetupWithManager.
-	credentialsVersions *credentialsVersions
+	// credentials spares the reads of a credentials Secret, and the questions to
+	// AWX of whom it belongs to, that an earlier reconcile made of the same
+	// version; nil until SetupWithManager.
+	credentials *secretVersions[awxCredentials]
 }
 
 // Reconcile runs the token lifecycle (token_lifecycle.go) for a PersonalToken.
@@ -51,7 +51,7 @@ func (r *PersonalTokenReconciler) SetupWithManager(mgr ctrl.Manager, concurrency
 		}); err != nil {
 		return err
 	}
-	r.credentialsVersions = newCredentialsVersions(credentials)
+	r.credentials = newSecretVersions[awxCredentials](credentials)
 	return tokenController{PersonalTokenControllerName, &tokensv1alpha1.PersonalToken{}, &tokensv1alpha1.PersonalTokenList{},
 		credentialsSource(credentials, r.tokensUsingCredentials), concurrency}.setup(mgr, r)
 }

@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 
 	tokensv1alpha1 "github.com/tokenoperator/token-operator/api/v1alpha1"
 	"github.com/tokenoperator/token-operator/internal/awx"
@@ -69,32 +68,29 @@ func (k *personalTokenKind) openSession(ctx context.Context, pt *tokensv1alpha1.
 		return k.r.Budget.take(ctx, pt.Namespace, st.issuer)
 	}}
 	key := credentialsKey(pt)
-	if learnt, known := k.r.credentialsVersions.learnt(key, version, endpoint); known {
-		if me, ok := learnt.User(); ok {
-			client.StartFrom(learnt)
-			return &remoteSession{api: api, me: me}, nil
-		}
+	read, known := k.r.credentials.known(key, version)
+	if me, ok := read.learnt[endpoint].User(); known && ok {
+		client.StartFrom(read.learnt[endpoint])
+		return &remoteSession{api: api, me: me}, nil
 	}
 	me, err := api.Me(ctx)
 	if err != nil {
 		return nil, awxError(pt, failed, err)
 	}
-	k.r.credentialsVersions.rememberLearnt(key, version, endpoint, client.Learnt())
+	if known {
+		k.r.credentials.remember(key, version, read.withLearnt(endpoint, client.Learnt()))
+	}
 	return &remoteSession{api: api, me: me}, nil
-}
-
-func credentialsKey(pt *tokensv1alpha1.PersonalToken) types.NamespacedName {
-	return types.NamespacedName{Namespace: pt.Namespace, Name: pt.Spec.CredentialsSecretRef.Name}
 }
 
 // credentials returns the credentials of a PersonalToken and the version of the
 // Secret that holds them, only when a remote call is due. The Secret is not one
 // the operator owns: it is read from the API server, unless the version the
-// credentials cache shows was read before (credentialsVersions).
+// credentials cache shows was read before (secretVersions).
 func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (awx.Credentials, string, error) {
 	key := credentialsKey(pt)
-	if v, current := k.r.credentialsVersions.lookup(ctx, key); current {
-		return v.creds, v.resourceVersion, nil
+	if v, current := k.r.credentials.lookup(ctx, key); current {
+		return v.value.creds, v.resourceVersion, nil
 	}
 	secret := &corev1.Secret{}
 	err := k.r.APIReader.Get(ctx, key, secret)
@@ -118,7 +114,7 @@ func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.
 			fmt.Errorf("credentials Secret %q has neither username and password nor token", key.Name))
 	}
 	// Labelling the Secret made a version of it with the same data.
-	k.r.credentialsVersions.remember(key, secret.ResourceVersion, creds)
+	k.r.credentials.remember(key, secret.ResourceVersion, awxCredentials{creds: creds})
 	return creds, secret.ResourceVersion, nil
 }
 

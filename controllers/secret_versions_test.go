@@ -1,0 +1,60 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// DeviceAccessTokens of one Offline issuer read its signing key Secret once per
+// version, not once per pair.
+func TestDeviceAccessTokens_TheSigningKeyIsReadOncePerVersion(t *testing.T) {
+	g := NewWithT(t)
+	e := newDATEnv(t, nil)
+	reads := &secretReads{}
+	defer e.startOperator(func(mgr ctrl.Manager, credentials cache.Cache) error {
+		deps := e.managerDeps(mgr, DeviceAccessTokenControllerName)
+		reads.Reader = deps.APIReader
+		deps.APIReader = reads
+		return (&DeviceAccessTokenReconciler{TokenDeps: deps, OperatorNamespace: e.ns}).SetupWithManager(mgr, 2, credentials)
+	})()
+
+	for i := range 4 {
+		e.waitReady(e.deviceAccessToken(fmt.Sprintf("keyed-%d", i), dhOfflineIssuer, nil))
+	}
+	// The first read labels the Secret, which makes a version of it: the pair
+	// minted next may see it before the cache does, and read it once more.
+	g.Expect(reads.of(dhSigningSecret)).To(BeNumerically("<=", 2), "reads of the signing key for 4 pairs")
+}
+
+// secretReads counts the Secrets read through a real reader, by name.
+type secretReads struct {
+	client.Reader
+	mu     sync.Mutex
+	byName map[string]int
+}
+
+func (r *secretReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*corev1.Secret); ok {
+		r.mu.Lock()
+		if r.byName == nil {
+			r.byName = map[string]int{}
+		}
+		r.byName[key.Name]++
+		r.mu.Unlock()
+	}
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+func (r *secretReads) of(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byName[name]
+}
