@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"maps"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +17,12 @@ import (
 type awxCredentials struct {
 	creds  awx.Credentials
 	learnt map[tokensv1alpha1.AWXEndpoint]awx.Learnt
+}
+
+// Format hides the credentials: fmt would print the unexported field as it is,
+// whatever the password's own Format says.
+func (c awxCredentials) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "AWX credentials of %q (password and token hidden), learnt at %d endpoints", c.creds.Username, len(c.learnt))
 }
 
 func (c awxCredentials) withLearnt(endpoint tokensv1alpha1.AWXEndpoint, learnt awx.Learnt) awxCredentials {

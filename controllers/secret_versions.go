@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,6 +27,12 @@ type secretVersions[T any] struct {
 type readVersion[T any] struct {
 	resourceVersion string
 	value           T
+}
+
+// Format prints the version alone: fmt would print the value's unexported
+// fields (credentials, a key) as they are, whatever their own Format says.
+func (v readVersion[T]) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "version %s of a Secret (contents hidden)", v.resourceVersion)
 }
 
 // A version is forgotten secretVersionTTL after it was last remembered: what

@@ -64,7 +64,8 @@ type Result struct {
 	Writes, Reads float64
 	ByResource    requestCounts
 	// InParallel is the time a bare client, as unthrottled and as parallel as
-	// the bench, takes for as many ConfigMap creates as the operator made writes.
+	// the bench, takes for as many ConfigMap creates as the timed window held
+	// writes (runWrites).
 	InParallel time.Duration
 	// OneAtATime is the time a bare client takes for as many ConfigMap creates
 	// made one after the other, each waiting for the last one's answer.
@@ -81,6 +82,9 @@ type Result struct {
 	IdleByResource  requestCounts
 	IdleRemoteCalls int
 	RemoteCalls     int
+	// RemoteConnections are the connections the operator opened to AWX until
+	// all were Ready.
+	RemoteConnections int
 	// PeakRSS is the peak resident memory of each operator process, in bytes.
 	PeakRSS []uint64
 	// Events counts the events the operator recorded, by reason.
@@ -146,7 +150,7 @@ func Run(o Options) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	callsBefore := w.awx.TotalCalls()
+	callsBefore, connsBefore := w.awx.TotalCalls(), w.awx.Connections()
 
 	profiled := make(chan error, 1)
 	if o.ProfileTo != "" {
@@ -187,6 +191,7 @@ func Run(o Options) (res Result, err error) {
 	res.Writes = res.ByResource.writes() - float64(o.N) // the bench's creates
 	res.Reads = res.ByResource.reads() - 1              // the bench's metrics scrape
 	res.RemoteCalls = w.awx.TotalCalls() - callsBefore
+	res.RemoteConnections = w.awx.Connections() - connsBefore
 	if res.Events, err = w.eventReasons(ctx); err != nil {
 		return res, err
 	}
@@ -212,12 +217,13 @@ func Run(o Options) (res Result, err error) {
 		return res, err
 	}
 
-	o.Logf("timing a bare client making %.0f ConfigMap creates, as many as the operator's writes", res.Writes)
-	if res.InParallel, err = createInParallel(ctx, int(res.Writes), func(i int) client.Object { return w.bareConfigMap(fmt.Sprintf("bare-%d", i)) }, w.c); err != nil {
+	writes := res.runWrites()
+	o.Logf("timing a bare client making %d ConfigMap creates, as many as the run's writes", writes)
+	if res.InParallel, err = createInParallel(ctx, writes, func(i int) client.Object { return w.bareConfigMap(fmt.Sprintf("bare-%d", i)) }, w.c); err != nil {
 		return res, err
 	}
-	o.Logf("timing a bare client making %.0f ConfigMap creates one at a time", res.Writes)
-	if res.OneAtATime, err = createOneAtATime(ctx, int(res.Writes), func(i int) client.Object { return w.bareConfigMap(fmt.Sprintf("serial-%d", i)) }, w.c); err != nil {
+	o.Logf("timing a bare client making %d ConfigMap creates one at a time", writes)
+	if res.OneAtATime, err = createOneAtATime(ctx, writes, func(i int) client.Object { return w.bareConfigMap(fmt.Sprintf("serial-%d", i)) }, w.c); err != nil {
 		return res, err
 	}
 	o.Logf("stopping the operator, and timing a bare client making the operator's requests for %d more tokens", o.N)
@@ -241,6 +247,11 @@ func Run(o Options) (res Result, err error) {
 	o.Logf("stopping")
 	return res, nil
 }
+
+// runWrites are the writes the timed window held: the bench's creates of the
+// tokens (the time to all Ready runs from the first) and the operator's. The
+// bare clients make as many creates, as the replay makes these very writes.
+func (r Result) runWrites() int { return r.N + int(r.Writes) }
 
 // personalToken is the i-th token of the run.
 func (w *world) personalToken(i int) client.Object {
@@ -343,6 +354,7 @@ func (r Result) Print(out io.Writer) {
 	line("time to all Ready", "%s", r.ToReady.Round(10*time.Millisecond))
 	line("bare client, the same writes", "%s", r.SameWrites.Round(10*time.Millisecond))
 	line("ratio to the same writes", "%.2f", r.ToReady.Seconds()/r.SameWrites.Seconds())
+	line("writes in the timed window", "%d (the bench's %d creates and the operator's %.0f)", r.runWrites(), r.N, r.Writes)
 	line("bare client, as many creates one at a time", "%s", r.OneAtATime.Round(10*time.Millisecond))
 	line("ratio to creates one at a time", "%.2f", r.ToReady.Seconds()/r.OneAtATime.Seconds())
 	line("bare client, as many creates in parallel", "%s", r.InParallel.Round(10*time.Millisecond))
@@ -352,7 +364,7 @@ func (r Result) Print(out io.Writer) {
 		r.PerRequest.TokenStatusPatch.Round(10*time.Microsecond))
 	line("API writes per token", "%.2f (events included, Leases left out)", r.Writes/float64(r.N))
 	line("API reads per token", "%.2f", r.Reads/float64(r.N))
-	line("remote calls per token", "%.2f", float64(r.RemoteCalls)/float64(r.N))
+	line("remote calls per token", "%.2f (connections opened: %d)", float64(r.RemoteCalls)/float64(r.N), r.RemoteConnections)
 	line("idle writes, remote calls", "%.0f, %d", r.IdleWrites, r.IdleRemoteCalls)
 	peaks := make([]string, len(r.PeakRSS))
 	for i, peak := range r.PeakRSS {

@@ -8,12 +8,15 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tokenoperator/token-operator/controllers"
+	"github.com/tokenoperator/token-operator/internal/operator"
 )
 
 // TestScale_CostPerToken runs the benchmark small, with the operator whole and
 // split in two shards: every token Ready, at most 5 API writes each (events
-// included), no second reconcile, and nothing written or called once all are
-// Ready. Times are for `make bench-scale` to print, not for a test to assert.
+// included), a read and two remote calls each, connections to AWX kept, no
+// second reconcile, and nothing written or called once all are Ready. Times are for `make bench-scale` to print, not for a test to assert.
 func TestScale_CostPerToken(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane of its own")
@@ -50,6 +53,24 @@ func costPerToken(t *testing.T, shards int) {
 	}
 	if replayWrites := res.ReplayByResource.writesByResource(); !maps.Equal(replayWrites, runWrites) {
 		t.Errorf("the bare client's replay made other writes than the run:\nreplay:\n%s\nrun:\n%s", replayWrites, runWrites)
+	}
+	// A first mint reads one Secret (its name checked free) and calls AWX twice
+	// (the create, then the orphan sweep). The credentials Secret, and who it
+	// belongs to, are read once per version: by each worker that needs them
+	// before the first read is remembered, at most.
+	// The API server's own reads of its endpoints, every 10 s, count too.
+	processes := max(1, shards)
+	early := operator.DefaultConcurrency * processes
+	if res.Reads > float64(res.N+early+10) {
+		t.Errorf("%.2f API reads per token, want 1 and the credentials once per worker:\n%s", res.Reads/float64(res.N), res.ByResource)
+	}
+	if res.RemoteCalls > 2*res.N+early {
+		t.Errorf("%.2f remote calls per token, want 2 and who the credentials are once per worker", float64(res.RemoteCalls)/float64(res.N))
+	}
+	// Connections to AWX are kept for the next call: no more are opened than
+	// calls can be in flight at once.
+	if inFlight := controllers.DefaultRemoteCallsPerIssuer * processes; res.RemoteConnections > inFlight {
+		t.Errorf("%d connections opened to AWX, want at most %d", res.RemoteConnections, inFlight)
 	}
 	if res.IdleWrites != 0 || res.IdleRemoteCalls != 0 {
 		t.Errorf("idle, the operator made %.0f writes and %d remote calls:\n%s", res.IdleWrites, res.IdleRemoteCalls, res.IdleByResource)
