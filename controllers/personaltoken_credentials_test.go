@@ -45,6 +45,15 @@ func TestPersonalTokens_SharedCredentialsAreIdentifiedOncePerVersion(t *testing.
 	g.Eventually(func() string { return e.get(tokens[1]).Status.LastHandledRotateAt }, 20*time.Second).Should(Equal("after the fix"))
 	g.Eventually(func() string { return readyReason(t, tokens[0]) }, 20*time.Second).ShouldNot(
 		Equal(tokensv1alpha1.AuthenticationFailedReason), "the fixed Secret is read")
+
+	// A failed create forgets what was learnt: the next attempt asks AWX who the
+	// credentials are before it writes an intent again, and fails there while
+	// AWX is down.
+	asked := e.awx.Calls(awxtest.KindMe)
+	e.awx.FailNext(1)
+	rotateAt(g, tokens[2], "after a failed create")
+	g.Eventually(func() string { return e.get(tokens[2]).Status.LastHandledRotateAt }, 20*time.Second).Should(Equal("after a failed create"))
+	g.Expect(e.awx.Calls(awxtest.KindMe)).To(BeNumerically(">", asked), "asked again after the failed create")
 }
 
 // setCredentials writes ci-bot's credentials Secret with password.

@@ -63,13 +63,23 @@ func (k *personalTokenKind) mint(ctx context.Context, pt *tokensv1alpha1.Persona
 		Scopes:      scopeStrings(pt.Spec.Scopes),
 	})
 	if err != nil {
+		// The next attempt asks AWX who the credentials are before it writes an
+		// intent again: while AWX is down or refuses them, that fails first.
+		k.r.credentials.forget(credentialsKey(pt))
 		if definitelyNotCreated(err) {
 			pt.Status.PendingMint = nil
 			reconcile.Delete(pt, tokensv1alpha1.IssuingCondition)
 		}
 		return personalTokenMint{}, awxError(pt, "failed to mint a token", err)
 	}
-	return personalTokenMint{token: created.Token, value: created.Value.Reveal(), owner: session.me}, nil
+	owner := session.me
+	if created.Token.UserID != 0 && created.Token.UserID != owner.ID {
+		// The user came from what an earlier client learnt, and AWX now has
+		// another under that name (made again): the token says whose it is.
+		k.r.credentials.forget(credentialsKey(pt))
+		owner.ID = created.Token.UserID
+	}
+	return personalTokenMint{token: created.Token, value: created.Value.Reveal(), owner: owner}, nil
 }
 
 func (k *personalTokenKind) secretFor(pt *tokensv1alpha1.PersonalToken, st *tokenState, minted personalTokenMint) *corev1.Secret {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/cache"
 	ctrlcache "sigs.k8s.io/controller-runtime/pkg/cache"
@@ -57,11 +56,10 @@ func (c *secretVersions[T]) lookup(ctx context.Context, key types.NamespacedName
 	if !ok {
 		return readVersion[T]{}, false
 	}
+	// A Secret just labelled may not be in the cache yet: a miss, not a reason
+	// to forget it.
 	meta := metadataOf("Secret")
 	if err := c.current.Get(ctx, key, meta); err != nil {
-		if apierrors.IsNotFound(err) {
-			c.read.Remove(key)
-		}
 		return readVersion[T]{}, false
 	}
 	v := seen.(readVersion[T])
@@ -75,6 +73,13 @@ func (c *secretVersions[T]) remember(key types.NamespacedName, resourceVersion s
 		return
 	}
 	c.read.Add(key, readVersion[T]{resourceVersion: resourceVersion, value: value}, secretVersionTTL)
+}
+
+// forget drops what was made of Secret key: the next use reads it again.
+func (c *secretVersions[T]) forget(key types.NamespacedName) {
+	if c != nil {
+		c.read.Remove(key)
+	}
 }
 
 // known returns what was made of the version resourceVersion of Secret key, if

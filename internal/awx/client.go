@@ -14,10 +14,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenoperator/token-operator/internal/metrics"
@@ -181,18 +183,23 @@ func (c *Client) call(ctx context.Context, op, method, apiPath string, query url
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return &RequestError{Method: method, Path: path, Err: err}
+			return &RequestError{Method: method, Path: path, Err: err, neverSent: true}
 		}
 		body = bytes.NewReader(b)
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	// Whether any attempt got a connection, and so may have sent the request:
+	// the transport may send it again on a new one (HTTP/2 after a reset) and
+	// report only the second attempt's failure.
+	var connected atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
 	fail := func(err error) error {
 		if parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("no reply within %s: %w", c.timeout, err)
 		}
-		return &RequestError{Method: method, Path: path, Err: err}
+		return &RequestError{Method: method, Path: path, Err: err, neverSent: !connected.Load()}
 	}
 	u := *c.base
 	u.Path = path

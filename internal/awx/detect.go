@@ -87,7 +87,7 @@ func (c *Client) lockDiscovery(ctx context.Context) error {
 	case c.discovery <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return &RequestError{Method: http.MethodGet, Path: c.base.Path + "/api/", Err: ctx.Err()}
+		return &RequestError{Method: http.MethodGet, Path: c.base.Path + "/api/", Err: ctx.Err(), neverSent: true}
 	}
 }
 
@@ -118,9 +118,14 @@ func (c *Client) Learnt() Learnt {
 }
 
 // StartFrom has a new client know what another one with the same settings and
-// credentials learnt, instead of asking the server again.
+// credentials learnt, instead of asking the server again. What was learnt
+// through another API than this client's is ignored.
 func (c *Client) StartFrom(l Learnt) {
-	c.remember(func() { c.api, c.prefix, c.me = l.api, l.prefix, l.me })
+	c.remember(func() {
+		if c.api == "" || c.api == l.api {
+			c.api, c.prefix, c.me = l.api, l.prefix, l.me
+		}
+	})
 }
 
 func (c *Client) remember(set func()) {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -82,6 +81,9 @@ type RequestError struct {
 	Method string
 	Path   string
 	Err    error
+	// neverSent: no attempt got a connection, so nothing of the request went
+	// out. False unless known: the safe side.
+	neverSent bool
 }
 
 // Error names the call and the cause, never the query string.
@@ -192,14 +194,14 @@ func IsTransient(err error) bool {
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, ErrMalformedReply) && !isCertificateError(err)
 }
 
-// NeverSent tells a request that failed before anything of it reached AWX:
-// no connection could be made (refused, a name that does not resolve, no
-// route) or AWX's certificate was refused. A create that failed so certainly
-// created nothing. A failure on a connection already open is not one: the
-// request may have gone out.
+// NeverSent tells a request that failed before anything of it could reach
+// AWX: no attempt got a connection (refused, a name that does not resolve, no
+// route, AWX's certificate refused). A create that failed so certainly created
+// nothing. Once a connection was had, even if a retry on another one failed to
+// connect, the request may have gone out.
 func NeverSent(err error) bool {
-	var op *net.OpError
-	return (errors.As(err, &op) && op.Op == "dial") || isCertificateError(err)
+	var reqErr *RequestError
+	return errors.As(err, &reqErr) && reqErr.neverSent
 }
 
 // isCertificateError spots TLS verification failures: a wrong CA bundle does
