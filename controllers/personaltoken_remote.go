@@ -54,52 +54,52 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 // apply, and each call takes room with the issuer (RemoteBudget).
 func (k *personalTokenKind) openSession(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState,
 	endpoint tokensv1alpha1.AWXEndpoint, where, failed string) (*remoteSession, error) {
-	creds, version, err := k.credentials(ctx, pt)
+	read, err := k.credentials(ctx, pt)
 	if err != nil {
 		return nil, err
 	}
 	spec := st.issuer.spec.AWX
 	client, err := awx.New(awx.Config{URL: endpoint.URL, API: awx.API(endpoint.API), CABundle: spec.CABundle,
-		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout}, creds)
+		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout}, read.value.creds)
 	if err != nil {
 		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", where, err))
 	}
 	api := budgetedAWX{api: client, take: func(ctx context.Context) (func(), error) {
 		return k.r.Budget.take(ctx, pt.Namespace, st.issuer)
 	}}
-	key := credentialsKey(pt)
-	read, known := k.r.credentials.known(key, version)
-	if me, ok := read.learnt[endpoint].User(); known && ok {
-		client.StartFrom(read.learnt[endpoint])
+	learnt := read.value.learnt[endpoint]
+	if me, ok := learnt.User(); ok {
+		client.StartFrom(learnt)
 		return &remoteSession{api: api, me: me}, nil
 	}
 	me, err := api.Me(ctx)
 	if err != nil {
 		return nil, awxError(pt, failed, err)
 	}
-	if known {
-		k.r.credentials.remember(key, version, read.withLearnt(endpoint, client.Learnt()))
-	}
+	// Under the version read: if another one was remembered since, the next
+	// lookup sees the difference and reads the Secret again.
+	k.r.credentials.remember(credentialsKey(pt), read.resourceVersion, read.value.withLearnt(endpoint, client.Learnt()))
 	return &remoteSession{api: api, me: me}, nil
 }
 
-// credentials returns the credentials of a PersonalToken and the version of the
-// Secret that holds them, only when a remote call is due. The Secret is not one
+// credentials returns the credentials of a PersonalToken, with the version of
+// the Secret that holds them and what was learnt with them, only when a remote
+// call is due. The Secret is not one
 // the operator owns: it is read from the API server, unless the version the
 // credentials cache shows was read before (secretVersions).
-func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (awx.Credentials, string, error) {
+func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (readVersion[awxCredentials], error) {
 	key := credentialsKey(pt)
 	if v, current := k.r.credentials.lookup(ctx, key); current {
-		return v.value.creds, v.resourceVersion, nil
+		return v, nil
 	}
 	secret := &corev1.Secret{}
 	err := k.r.APIReader.Get(ctx, key, secret)
 	if apierrors.IsNotFound(err) {
-		return awx.Credentials{}, "", reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
+		return readVersion[awxCredentials]{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
 			fmt.Errorf("credentials Secret %q not found: create it with username and password, or token", key.Name))
 	}
 	if err != nil {
-		return awx.Credentials{}, "", reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read credentials Secret %q: %w", key.Name, err))
+		return readVersion[awxCredentials]{}, reconcile.Fail(reconcile.FailedReason, fmt.Errorf("failed to read credentials Secret %q: %w", key.Name, err))
 	}
 	markCredentials(ctx, k.r.Client, secret)
 	username, password, token := secret.Data["username"], secret.Data["password"], secret.Data["token"]
@@ -110,12 +110,13 @@ func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.
 	case len(token) > 0:
 		creds = awx.Credentials{Token: awx.Secret(token)}
 	default:
-		return awx.Credentials{}, "", reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
+		return readVersion[awxCredentials]{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
 			fmt.Errorf("credentials Secret %q has neither username and password nor token", key.Name))
 	}
 	// Labelling the Secret made a version of it with the same data.
-	k.r.credentials.remember(key, secret.ResourceVersion, awxCredentials{creds: creds})
-	return creds, secret.ResourceVersion, nil
+	read := readVersion[awxCredentials]{resourceVersion: secret.ResourceVersion, value: awxCredentials{creds: creds}}
+	k.r.credentials.remember(key, read.resourceVersion, read.value)
+	return read, nil
 }
 
 // checkUser refuses credentials that belong to another user than spec.user: AWX

@@ -81,17 +81,3 @@ func (c *secretVersions[T]) forget(key types.NamespacedName) {
 		c.read.Remove(key)
 	}
 }
-
-// known returns what was made of the version resourceVersion of Secret key, if
-// it is the one remembered.
-func (c *secretVersions[T]) known(key types.NamespacedName, resourceVersion string) (T, bool) {
-	var zero T
-	if c == nil {
-		return zero, false
-	}
-	seen, ok := c.read.Get(key)
-	if !ok || seen.(readVersion[T]).resourceVersion != resourceVersion {
-		return zero, false
-	}
-	return seen.(readVersion[T]).value, true
-}
