@@ -84,27 +84,40 @@ func (d deviceHiveIssuer) signer(ctx context.Context) (signer *devicehive.Signer
 		key = "secret"
 	}
 	secretKey := types.NamespacedName{Namespace: d.secretNamespace(), Name: ref.Name}
+	read, err := d.signers.share(ctx, secretKey.String()+" "+key, nil, func() (readVersion[signingKey], error) {
+		return d.readSigner(ctx, secretKey, key)
+	})
+	return read.value.signer, ref.Name, read.resourceVersion, err
+}
+
+// readSigner reads the signing key under key in Secret secretKey, unless the
+// version the credentials cache shows was read before.
+func (d deviceHiveIssuer) readSigner(ctx context.Context, secretKey types.NamespacedName, key string) (readVersion[signingKey], error) {
 	if v, current := d.signers.lookup(ctx, secretKey); current && v.value.dataKey == key {
-		return v.value.signer, ref.Name, v.resourceVersion, nil
+		return v, nil
 	}
-	secret, err := d.secret(ctx, ref.Name)
+	secret, err := d.secret(ctx, secretKey.Name)
 	if err != nil {
-		return nil, ref.Name, "", err
+		return readVersion[signingKey]{}, err
+	}
+	if v, same := d.signers.remembered(secretKey, secret.ResourceVersion); same && v.value.dataKey == key {
+		return v, nil
 	}
 	value := secret.Data[key]
 	if len(value) == 0 {
-		return nil, ref.Name, "", reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
-			fmt.Errorf("signing key Secret %q of %s has no key %q", ref.Name, d.issuer, key))
+		return readVersion[signingKey]{}, reconcile.Wait(tokensv1alpha1.CredentialsNotFoundReason, credentialsRetryInterval,
+			fmt.Errorf("signing key Secret %q of %s has no key %q", secretKey.Name, d.issuer, key))
 	}
-	signer, err = devicehive.NewSigner(string(value))
+	signer, err := devicehive.NewSigner(string(value))
 	if err != nil {
 		// The error names what is wrong with the key, never the key.
-		return nil, ref.Name, "", reconcile.StallAndRetry(tokensv1alpha1.SigningKeyInvalidReason, credentialsRetryInterval,
-			fmt.Errorf("signing key %q in Secret %q of %s cannot be used: %w; set it to the server's JWT_SECRET", key, ref.Name, d.issuer, err))
+		return readVersion[signingKey]{}, reconcile.StallAndRetry(tokensv1alpha1.SigningKeyInvalidReason, credentialsRetryInterval,
+			fmt.Errorf("signing key %q in Secret %q of %s cannot be used: %w; set it to the server's JWT_SECRET", key, secretKey.Name, d.issuer, err))
 	}
 	// Labelling the Secret made a version of it with the same data.
-	d.signers.remember(secretKey, secret.ResourceVersion, signingKey{dataKey: key, signer: signer})
-	return signer, ref.Name, secret.ResourceVersion, nil
+	read := readVersion[signingKey]{resourceVersion: secret.ResourceVersion, value: signingKey{dataKey: key, signer: signer}}
+	d.signers.remember(secretKey, read.resourceVersion, read.value)
+	return read, nil
 }
 
 // client returns a DeviceHive client for the issuer's URL.

@@ -25,6 +25,12 @@ func (c awxCredentials) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "AWX credentials of %q (password and token hidden), learnt at %d endpoints", c.creds.Username, len(c.learnt))
 }
 
+// knows tells whether the user the credentials belong to at endpoint was learnt.
+func (c awxCredentials) knows(endpoint tokensv1alpha1.AWXEndpoint) bool {
+	_, ok := c.learnt[endpoint].User()
+	return ok
+}
+
 func (c awxCredentials) withLearnt(endpoint tokensv1alpha1.AWXEndpoint, learnt awx.Learnt) awxCredentials {
 	c.learnt = maps.Clone(c.learnt)
 	if c.learnt == nil {

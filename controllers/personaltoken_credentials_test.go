@@ -56,6 +56,26 @@ func TestPersonalTokens_SharedCredentialsAreIdentifiedOncePerVersion(t *testing.
 	g.Expect(e.awx.Calls(awxtest.KindMe)).To(BeNumerically(">", asked), "asked again after the failed create")
 }
 
+// Tokens minted at once by several workers wait for one of them to read the
+// credentials they share and ask AWX who they are, rather than each asking.
+func TestPersonalTokens_TokensMintedAtOnceAskWhoTheCredentialsAreOnce(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.awx.ResetCalls()
+	// Slow enough that both workers need the credentials while AWX is asked.
+	e.awx.SetDelay(200 * time.Millisecond)
+	tokens := make([]*tokensv1alpha1.PersonalToken, 6)
+	for i := range tokens {
+		tokens[i] = e.personalToken(fmt.Sprintf("together-%d", i), nil)
+	}
+	defer e.startManager()()
+	for _, pt := range tokens {
+		e.waitReady(pt)
+	}
+	g.Expect(e.awx.Calls(awxtest.KindCreate)).To(Equal(6))
+	g.Expect(e.awx.Calls(awxtest.KindMe)).To(Equal(2), "the issuer's check, and who ci-bot-login belongs to, asked once for 6 mints by 2 workers")
+}
+
 // setCredentials writes ci-bot's credentials Secret with password.
 func (e *ptEnv) setCredentials(password string) {
 	e.t.Helper()

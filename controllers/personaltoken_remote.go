@@ -54,32 +54,69 @@ func (k *personalTokenKind) remote(ctx context.Context, pt *tokensv1alpha1.Perso
 // apply, and each call takes room with the issuer (RemoteBudget).
 func (k *personalTokenKind) openSession(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState,
 	endpoint tokensv1alpha1.AWXEndpoint, where, failed string) (*remoteSession, error) {
-	read, err := k.credentials(ctx, pt)
+	read, err := k.identify(ctx, pt, st, endpoint, where, failed)
 	if err != nil {
 		return nil, err
 	}
+	client, api, err := k.client(pt, st, endpoint, where, read.value.creds)
+	if err != nil {
+		return nil, err
+	}
+	learnt := read.value.learnt[endpoint]
+	client.StartFrom(learnt)
+	me, _ := learnt.User()
+	return &remoteSession{api: api, me: me}, nil
+}
+
+// identify returns the credentials of pt with what an AWX client learnt with
+// them at endpoint: the user they belong to, and where the API is. It asks AWX
+// once per version of the Secret; tokens that share the Secret and the issuer
+// and need it at once wait for one of them to ask.
+func (k *personalTokenKind) identify(ctx context.Context, pt *tokensv1alpha1.PersonalToken, st *tokenState,
+	endpoint tokensv1alpha1.AWXEndpoint, where, failed string) (readVersion[awxCredentials], error) {
+	key := credentialsKey(pt)
+	if v, current := k.r.credentials.lookup(ctx, key); current && v.value.knows(endpoint) {
+		return v, nil
+	}
+	flight := fmt.Sprintf("%s %s %s %s %s", key, st.issuer, endpoint.URL, endpoint.API, failed)
+	return k.r.credentials.share(ctx, flight, k.room(pt, st), func() (readVersion[awxCredentials], error) {
+		read, err := k.credentials(ctx, pt)
+		if err != nil || read.value.knows(endpoint) {
+			return read, err
+		}
+		// share holds room with the issuer for it.
+		client, _, err := k.client(pt, st, endpoint, where, read.value.creds)
+		if err != nil {
+			return readVersion[awxCredentials]{}, err
+		}
+		if _, err := client.Me(ctx); err != nil {
+			return readVersion[awxCredentials]{}, awxError(pt, failed, err)
+		}
+		// Under the version read: if another one was remembered since, the
+		// next lookup sees the difference and reads the Secret again.
+		read.value = read.value.withLearnt(endpoint, client.Learnt())
+		k.r.credentials.remember(key, read.resourceVersion, read.value)
+		return read, nil
+	})
+}
+
+// client returns an AWX client at endpoint with creds, under the issuer's TLS
+// settings, and the API it calls through, each call taking room with the
+// issuer.
+func (k *personalTokenKind) client(pt *tokensv1alpha1.PersonalToken, st *tokenState, endpoint tokensv1alpha1.AWXEndpoint,
+	where string, creds awx.Credentials) (*awx.Client, awxTokenAPI, error) {
 	spec := st.issuer.spec.AWX
 	client, err := awx.New(awx.Config{URL: endpoint.URL, API: awx.API(endpoint.API), CABundle: spec.CABundle,
-		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout}, read.value.creds)
+		InsecureSkipTLSVerify: spec.InsecureSkipTLSVerify, Timeout: k.r.RemoteTimeout}, creds)
 	if err != nil {
-		return nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", where, err))
+		return nil, nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", where, err))
 	}
-	api := budgetedAWX{api: client, take: func(ctx context.Context) (func(), error) {
-		return k.r.Budget.take(ctx, pt.Namespace, st.issuer)
-	}}
-	learnt := read.value.learnt[endpoint]
-	if me, ok := learnt.User(); ok {
-		client.StartFrom(learnt)
-		return &remoteSession{api: api, me: me}, nil
-	}
-	me, err := api.Me(ctx)
-	if err != nil {
-		return nil, awxError(pt, failed, err)
-	}
-	// Under the version read: if another one was remembered since, the next
-	// lookup sees the difference and reads the Secret again.
-	k.r.credentials.remember(credentialsKey(pt), read.resourceVersion, read.value.withLearnt(endpoint, client.Learnt()))
-	return &remoteSession{api: api, me: me}, nil
+	return client, budgetedAWX{api: client, take: k.room(pt, st).take}, nil
+}
+
+// room is room with pt's issuer (RemoteBudget).
+func (k *personalTokenKind) room(pt *tokensv1alpha1.PersonalToken, st *tokenState) issuerRoom {
+	return issuerRoom{budget: k.r.Budget, namespace: pt.Namespace, issuer: st.issuer}
 }
 
 // credentials returns the credentials of a PersonalToken, with the version of
@@ -114,6 +151,9 @@ func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.
 			fmt.Errorf("credentials Secret %q has neither username and password nor token", key.Name))
 	}
 	// Labelling the Secret made a version of it with the same data.
+	if v, same := k.r.credentials.remembered(key, secret.ResourceVersion); same {
+		return v, nil
+	}
 	read := readVersion[awxCredentials]{resourceVersion: secret.ResourceVersion, value: awxCredentials{creds: creds}}
 	k.r.credentials.remember(key, read.resourceVersion, read.value)
 	return read, nil

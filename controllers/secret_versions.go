@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -16,10 +17,20 @@ import (
 // another, then read it, and do what follows from it, once per version rather
 // than once each. Which version is current is what the metadata-only
 // credentials cache shows: a Secret it does not hold (not labelled yet) or
-// shows at another version is read from the API server again.
+// shows at another version is read from the API server again. Tokens that
+// need it at once wait for one of them to read it (share).
 type secretVersions[T any] struct {
 	current ctrlcache.Cache // the credentials cache (NewCredentialsCache)
 	read    *cache.LRUExpireCache
+	mu      sync.Mutex
+	flights map[string]*flight[T]
+}
+
+// flight is a read under way, which others wait for.
+type flight[T any] struct {
+	done  chan struct{}
+	value readVersion[T]
+	err   error
 }
 
 // readVersion is what was made of one version of a Secret.
@@ -43,16 +54,13 @@ const (
 )
 
 func newSecretVersions[T any](current ctrlcache.Cache) *secretVersions[T] {
-	return &secretVersions[T]{current: current, read: cache.NewLRUExpireCache(maxSecretVersions)}
+	return &secretVersions[T]{current: current, read: cache.NewLRUExpireCache(maxSecretVersions), flights: map[string]*flight[T]{}}
 }
 
 // lookup returns what was made of the current version of Secret key, if it
 // was read. A nil secretVersions knows nothing.
 func (c *secretVersions[T]) lookup(ctx context.Context, key types.NamespacedName) (readVersion[T], bool) {
-	if c == nil {
-		return readVersion[T]{}, false
-	}
-	seen, ok := c.read.Get(key)
+	v, ok := c.last(key)
 	if !ok {
 		return readVersion[T]{}, false
 	}
@@ -62,8 +70,91 @@ func (c *secretVersions[T]) lookup(ctx context.Context, key types.NamespacedName
 	if err := c.current.Get(ctx, key, meta); err != nil {
 		return readVersion[T]{}, false
 	}
-	v := seen.(readVersion[T])
 	return v, v.resourceVersion == meta.ResourceVersion
+}
+
+// remembered returns what was made of version resourceVersion of Secret key,
+// if that version is the one remembered: a Secret read again at the version
+// read before (the cache had not shown it yet) keeps what followed from it.
+func (c *secretVersions[T]) remembered(key types.NamespacedName, resourceVersion string) (readVersion[T], bool) {
+	v, ok := c.last(key)
+	return v, ok && v.resourceVersion == resourceVersion
+}
+
+// last is the version of Secret key remembered last, if any.
+func (c *secretVersions[T]) last(key types.NamespacedName) (readVersion[T], bool) {
+	if c == nil {
+		return readVersion[T]{}, false
+	}
+	seen, ok := c.read.Get(key)
+	if !ok {
+		return readVersion[T]{}, false
+	}
+	return seen.(readVersion[T]), true
+}
+
+// share runs read once for the callers that ask for the same flight while it
+// runs: without it, every worker reconciling a token that shares a Secret
+// reads it, and does what follows from it, before the first has remembered
+// it. When read calls a remote system, room (issuerRoom) bounds it: the caller
+// that runs read takes room first, the others wait for it as long as room lets
+// them. Without room, they wait as long as read takes. A nil secretVersions
+// runs read.
+func (c *secretVersions[T]) share(ctx context.Context, name string, room sharedRoom, read func() (readVersion[T], error)) (readVersion[T], error) {
+	if c == nil {
+		return runIn(ctx, room, read)
+	}
+	c.mu.Lock()
+	if f, ok := c.flights[name]; ok {
+		c.mu.Unlock()
+		return f.wait(ctx, room)
+	}
+	f := &flight[T]{done: make(chan struct{})}
+	c.flights[name] = f
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.flights, name)
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.value, f.err = runIn(ctx, room, read)
+	return f.value, f.err
+}
+
+// sharedRoom is room with a remote system for a read that several callers
+// wait for: issuerRoom.
+type sharedRoom interface {
+	take(ctx context.Context) (release func(), err error)
+	await(ctx context.Context, done <-chan struct{}) error
+}
+
+// runIn runs read holding room, if any.
+func runIn[T any](ctx context.Context, room sharedRoom, read func() (readVersion[T], error)) (readVersion[T], error) {
+	if room != nil {
+		release, err := room.take(ctx)
+		if err != nil {
+			return readVersion[T]{}, err
+		}
+		defer release()
+	}
+	return read()
+}
+
+// wait waits for f to land, as long as room lets it, or ctx to end.
+func (f *flight[T]) wait(ctx context.Context, room sharedRoom) (readVersion[T], error) {
+	if room != nil {
+		if err := room.await(ctx, f.done); err != nil {
+			return readVersion[T]{}, err
+		}
+		return f.value, f.err
+	}
+	select {
+	case <-f.done:
+		return f.value, f.err
+	case <-ctx.Done():
+		return readVersion[T]{}, ctx.Err()
+	}
 }
 
 // remember records value as what was made of the version resourceVersion of

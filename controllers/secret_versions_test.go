@@ -58,3 +58,71 @@ func (r *secretReads) of(name string) int {
 	defer r.mu.Unlock()
 	return r.byName[name]
 }
+
+// Callers that need a Secret while another reads it wait for that read, as
+// long as their room with the issuer lets them; the reader takes room first.
+func TestSecretVersions_ShareOneReadUnderWay(t *testing.T) {
+	g := NewWithT(t)
+	versions := newSecretVersions[string](nil)
+	reads, started, release := 0, make(chan struct{}), make(chan struct{})
+	read := func() (readVersion[string], error) {
+		reads++
+		close(started)
+		<-release
+		return readVersion[string]{resourceVersion: fmt.Sprint(reads), value: "key"}, nil
+	}
+	type result struct {
+		v   readVersion[string]
+		err error
+	}
+	first := make(chan result)
+	go func() { v, err := versions.share(ctx, "signing-key", scriptedRoom{}, read); first <- result{v, err} }()
+	<-started
+
+	busy := fmt.Errorf("the issuer has no room")
+	_, err := versions.share(ctx, "signing-key", scriptedRoom{refuse: busy}, read)
+	g.Expect(err).To(MatchError(busy), "a caller that may not wait gives up")
+
+	joined, waiting := make(chan struct{}), make(chan result)
+	go func() {
+		v, err := versions.share(ctx, "signing-key", scriptedRoom{joined: joined}, read)
+		waiting <- result{v, err}
+	}()
+	<-joined
+	close(release)
+	want := result{v: readVersion[string]{resourceVersion: "1", value: "key"}}
+	g.Expect(<-first).To(Equal(want))
+	g.Expect(<-waiting).To(Equal(want), "the first read's result")
+	g.Expect(reads).To(Equal(1))
+
+	started = make(chan struct{})
+	_, err = versions.share(ctx, "signing-key", scriptedRoom{refuse: busy}, read)
+	g.Expect(err).To(MatchError(busy), "no room to read")
+	g.Expect(reads).To(Equal(1), "not read without room")
+	v, err := versions.share(ctx, "signing-key", nil, read)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(v.resourceVersion).To(Equal("2"), "a read once the last has landed is a new one")
+}
+
+// scriptedRoom is a sharedRoom that refuses, or tells that a caller joined a
+// read under way.
+type scriptedRoom struct {
+	refuse error
+	joined chan struct{}
+}
+
+func (r scriptedRoom) take(context.Context) (func(), error) {
+	if r.refuse != nil {
+		return nil, r.refuse
+	}
+	return func() {}, nil
+}
+
+func (r scriptedRoom) await(_ context.Context, done <-chan struct{}) error {
+	if r.refuse != nil {
+		return r.refuse
+	}
+	close(r.joined)
+	<-done
+	return nil
+}

@@ -28,7 +28,8 @@ func personalTokenTest() kindTest {
 	return kindTest{
 		kind:      "PersonalToken",
 		namespace: namespace,
-		secrets:   []*corev1.Secret{awxLogin(namespace, awxCredentials, awxPassword)},
+		secrets: []*corev1.Secret{awxLogin(namespace, awxCredentials, awxPassword),
+			awxLogin(namespace, batchCredentials(1), awxPassword), awxLogin(namespace, batchCredentials(2), awxPassword)},
 		scenarios: map[string]func(w *world){
 			// New, Ready, a new generation, then a rotation under way.
 			"lifecycle": func(w *world) {
@@ -73,8 +74,10 @@ func personalTokenTest() kindTest {
 			"issuerBusy": func(w *world) {
 				awx := w.awx("awx.example.com")
 				w.ready(tokenIssuer(w.ns, "awx-busy", awxIssuer(awx.URL(), tokensv1alpha1.AWXAPIAuto)))
+				// Tokens sharing credentials ask who they are once: the two
+				// held up have credentials of their own.
 				w.issuerBusy(&awx.Faults, awxtest.KindMe, func(n int) client.Object {
-					return personalToken(w.ns, fmt.Sprintf("ci-batch-%d", n), "awx-busy", awxCredentials)
+					return personalToken(w.ns, fmt.Sprintf("ci-batch-%d", n), "awx-busy", batchCredentials(n))
 				})
 			},
 			"credentialsNotFound": func(w *world) {
@@ -117,6 +120,15 @@ func personalTokenTest() kindTest {
 
 // personalToken asks for a read and write token of ci-bot from the TokenIssuer
 // issuer, with the credentials in Secret credentials.
+// batchCredentials names the credentials Secret of the issuerBusy scenario's
+// token n: the third shares the usual one.
+func batchCredentials(n int) string {
+	if n < 3 {
+		return fmt.Sprintf("ci-batch-%d-login", n)
+	}
+	return awxCredentials
+}
+
 func personalToken(namespace, name, issuer, credentials string) *tokensv1alpha1.PersonalToken {
 	return &tokensv1alpha1.PersonalToken{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
