@@ -84,7 +84,7 @@ func (k *personalTokenKind) identify(ctx context.Context, pt *tokensv1alpha1.Per
 		if err != nil || read.value.knows(endpoint) {
 			return read, err
 		}
-		// share holds room with the issuer for it.
+		// share holds room with the issuer for this call.
 		client, _, err := k.client(pt, st, endpoint, where, read.value.creds)
 		if err != nil {
 			return readVersion[awxCredentials]{}, err
@@ -111,12 +111,12 @@ func (k *personalTokenKind) client(pt *tokensv1alpha1.PersonalToken, st *tokenSt
 	if err != nil {
 		return nil, nil, reconcile.Stall(tokensv1alpha1.IssuerMismatchReason, fmt.Errorf("%s: %w", where, err))
 	}
-	return client, budgetedAWX{api: client, take: k.room(pt, st).take}, nil
+	return client, budgetedAWX{api: client, take: k.room(pt, st)}, nil
 }
 
-// room is room with pt's issuer (RemoteBudget).
-func (k *personalTokenKind) room(pt *tokensv1alpha1.PersonalToken, st *tokenState) issuerRoom {
-	return issuerRoom{budget: k.r.Budget, namespace: pt.Namespace, issuer: st.issuer}
+// room takes room with pt's issuer for a remote call (RemoteBudget).
+func (k *personalTokenKind) room(pt *tokensv1alpha1.PersonalToken, st *tokenState) func(context.Context) (func(), error) {
+	return func(ctx context.Context) (func(), error) { return k.r.Budget.take(ctx, pt.Namespace, st.issuer) }
 }
 
 // credentials returns the credentials of a PersonalToken, with the version of

@@ -64,40 +64,6 @@ func (b *RemoteBudget) take(ctx context.Context, namespace string, issuer resolv
 	}
 }
 
-// issuerRoom is room with one issuer, as a token names it, for a call that
-// several reconciles wait for (secretVersions.share): the one that makes it
-// takes room, the others wait for it as long as they would for room.
-type issuerRoom struct {
-	budget    *RemoteBudget
-	namespace string
-	issuer    resolvedIssuer
-}
-
-func (r issuerRoom) take(ctx context.Context) (release func(), err error) {
-	return r.budget.take(ctx, r.namespace, r.issuer)
-}
-
-// await waits for done, the end of a call another reconcile makes to the
-// issuer for this one too, up to waitForRoom: an issuer that hangs holds no
-// more workers waiting for its answer than waiting for its room.
-func (r issuerRoom) await(ctx context.Context, done <-chan struct{}) error {
-	var expired <-chan time.Time // without a budget, as long as it takes
-	if r.budget != nil {
-		timer := time.NewTimer(waitForRoom)
-		defer timer.Stop()
-		expired = timer.C
-	}
-	select {
-	case <-done:
-		return nil
-	case <-expired:
-		return reconcile.Wait(tokensv1alpha1.IssuerBusyReason, remoteBusyRetry,
-			fmt.Errorf("%s has not yet answered a call made for this token and others: waiting for its answer", r.issuer))
-	case <-ctx.Done():
-		return reconcile.Fail(reconcile.FailedReason, ctx.Err())
-	}
-}
-
 // isIssuerBusy tells whether err is take's refusal, which sent nothing.
 func isIssuerBusy(err error) bool { return waitingFor(err, tokensv1alpha1.IssuerBusyReason) }
 

@@ -46,28 +46,6 @@ func TestRemoteBudget_WaitsForRoomPerIssuer(t *testing.T) {
 	}
 }
 
-// A reconcile waiting for another's call to an issuer waits as long as it
-// would for room, then gives its worker back.
-func TestIssuerRoom_AwaitsAnotherCallAsLongAsRoom(t *testing.T) {
-	room := issuerRoom{budget: NewRemoteBudget(1), namespace: "team-a",
-		issuer: resolvedIssuer{ref: tokensv1alpha1.IssuerRef{Kind: tokensv1alpha1.TokenIssuerKind, Name: "awx"}}}
-	start := time.Now()
-	if err := room.await(ctx, make(chan struct{})); !isIssuerBusy(err) {
-		t.Errorf("a call that does not end gave %v, want the issuer busy", err)
-	}
-	if waited := time.Since(start); waited < waitForRoom {
-		t.Errorf("given up after %s, before waitForRoom", waited)
-	}
-	done := make(chan struct{})
-	go func() {
-		time.Sleep(waitForRoom / 5)
-		close(done)
-	}()
-	if err := room.await(ctx, done); err != nil {
-		t.Errorf("a call that ended while waiting: %v", err)
-	}
-}
-
 // An issuer whose server hangs holds no more workers than its budget: a token
 // of another issuer, created after a queue of stuck ones, is minted at once.
 func TestPersonalTokenReconciler_AHangingIssuerDoesNotStarveTheOthers(t *testing.T) {

@@ -96,59 +96,60 @@ func (c *secretVersions[T]) last(key types.NamespacedName) (readVersion[T], bool
 // share runs read once for the callers that ask for the same flight while it
 // runs: without it, every worker reconciling a token that shares a Secret
 // reads it, and does what follows from it, before the first has remembered
-// it. When read calls a remote system, room (issuerRoom) bounds it: the caller
-// that runs read takes room first, the others wait for it as long as room lets
-// them. Without room, they wait as long as read takes. A nil secretVersions
-// runs read.
-func (c *secretVersions[T]) share(ctx context.Context, name string, room sharedRoom, read func() (readVersion[T], error)) (readVersion[T], error) {
+// it. When read calls a remote system, every caller takes room with it first
+// (take, RemoteBudget) and holds it until read lands, whether it runs read or
+// waits for it: an issuer that hangs holds no more workers than its room. A
+// nil take takes nothing; a nil secretVersions runs read.
+func (c *secretVersions[T]) share(ctx context.Context, name string, take func(context.Context) (release func(), err error),
+	read func() (readVersion[T], error)) (readVersion[T], error) {
+	if take != nil {
+		// A caller that finds a read under way waits for that one, even if
+		// it lands while the caller waits for room.
+		f, found := c.flight(name, false)
+		release, err := take(ctx)
+		if err != nil {
+			return readVersion[T]{}, err
+		}
+		defer release()
+		if found {
+			return f.wait(ctx)
+		}
+	}
 	if c == nil {
-		return runIn(ctx, room, read)
+		return read()
 	}
-	c.mu.Lock()
-	if f, ok := c.flights[name]; ok {
-		c.mu.Unlock()
-		return f.wait(ctx, room)
+	f, found := c.flight(name, true)
+	if found {
+		return f.wait(ctx)
 	}
-	f := &flight[T]{done: make(chan struct{})}
-	c.flights[name] = f
-	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
 		delete(c.flights, name)
 		c.mu.Unlock()
 		close(f.done)
 	}()
-	f.value, f.err = runIn(ctx, room, read)
+	f.value, f.err = read()
 	return f.value, f.err
 }
 
-// sharedRoom is room with a remote system for a read that several callers
-// wait for: issuerRoom.
-type sharedRoom interface {
-	take(ctx context.Context) (release func(), err error)
-	await(ctx context.Context, done <-chan struct{}) error
+// flight returns the read under way named name, if any, and found; or, when
+// start, a new one for the caller to run.
+func (c *secretVersions[T]) flight(name string, start bool) (f *flight[T], found bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f, found = c.flights[name]; found || !start {
+		return f, found
+	}
+	f = &flight[T]{done: make(chan struct{})}
+	c.flights[name] = f
+	return f, false
 }
 
-// runIn runs read holding room, if any.
-func runIn[T any](ctx context.Context, room sharedRoom, read func() (readVersion[T], error)) (readVersion[T], error) {
-	if room != nil {
-		release, err := room.take(ctx)
-		if err != nil {
-			return readVersion[T]{}, err
-		}
-		defer release()
-	}
-	return read()
-}
-
-// wait waits for f to land, as long as room lets it, or ctx to end.
-func (f *flight[T]) wait(ctx context.Context, room sharedRoom) (readVersion[T], error) {
-	if room != nil {
-		if err := room.await(ctx, f.done); err != nil {
-			return readVersion[T]{}, err
-		}
-		return f.value, f.err
-	}
+// wait waits for f to land, or ctx to end.
+func (f *flight[T]) wait(ctx context.Context) (readVersion[T], error) {
 	select {
 	case <-f.done:
 		return f.value, f.err

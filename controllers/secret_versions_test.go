@@ -59,8 +59,8 @@ func (r *secretReads) of(name string) int {
 	return r.byName[name]
 }
 
-// Callers that need a Secret while another reads it wait for that read, as
-// long as their room with the issuer lets them; the reader takes room first.
+// Callers that need a Secret while another reads it wait for that read,
+// holding room with the issuer; one that gets no room gives up.
 func TestSecretVersions_ShareOneReadUnderWay(t *testing.T) {
 	g := NewWithT(t)
 	versions := newSecretVersions[string](nil)
@@ -71,24 +71,30 @@ func TestSecretVersions_ShareOneReadUnderWay(t *testing.T) {
 		<-release
 		return readVersion[string]{resourceVersion: fmt.Sprint(reads), value: "key"}, nil
 	}
+	free := func(context.Context) (func(), error) { return func() {}, nil }
+	busy := fmt.Errorf("the issuer has no room")
+	full := func(context.Context) (func(), error) { return nil, busy }
 	type result struct {
 		v   readVersion[string]
 		err error
 	}
 	first := make(chan result)
-	go func() { v, err := versions.share(ctx, "signing-key", scriptedRoom{}, read); first <- result{v, err} }()
+	go func() { v, err := versions.share(ctx, "signing-key", free, read); first <- result{v, err} }()
 	<-started
 
-	busy := fmt.Errorf("the issuer has no room")
-	_, err := versions.share(ctx, "signing-key", scriptedRoom{refuse: busy}, read)
-	g.Expect(err).To(MatchError(busy), "a caller that may not wait gives up")
+	_, err := versions.share(ctx, "signing-key", full, read)
+	g.Expect(err).To(MatchError(busy), "no room: given up without waiting")
 
-	joined, waiting := make(chan struct{}), make(chan result)
+	// Room taken means the read under way was found: the caller waits for it.
+	roomTaken, waiting := make(chan struct{}), make(chan result)
 	go func() {
-		v, err := versions.share(ctx, "signing-key", scriptedRoom{joined: joined}, read)
+		v, err := versions.share(ctx, "signing-key", func(context.Context) (func(), error) {
+			close(roomTaken)
+			return func() {}, nil
+		}, read)
 		waiting <- result{v, err}
 	}()
-	<-joined
+	<-roomTaken
 	close(release)
 	want := result{v: readVersion[string]{resourceVersion: "1", value: "key"}}
 	g.Expect(<-first).To(Equal(want))
@@ -96,33 +102,10 @@ func TestSecretVersions_ShareOneReadUnderWay(t *testing.T) {
 	g.Expect(reads).To(Equal(1))
 
 	started = make(chan struct{})
-	_, err = versions.share(ctx, "signing-key", scriptedRoom{refuse: busy}, read)
-	g.Expect(err).To(MatchError(busy), "no room to read")
+	_, err = versions.share(ctx, "signing-key", full, read)
+	g.Expect(err).To(MatchError(busy))
 	g.Expect(reads).To(Equal(1), "not read without room")
 	v, err := versions.share(ctx, "signing-key", nil, read)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(v.resourceVersion).To(Equal("2"), "a read once the last has landed is a new one")
-}
-
-// scriptedRoom is a sharedRoom that refuses, or tells that a caller joined a
-// read under way.
-type scriptedRoom struct {
-	refuse error
-	joined chan struct{}
-}
-
-func (r scriptedRoom) take(context.Context) (func(), error) {
-	if r.refuse != nil {
-		return nil, r.refuse
-	}
-	return func() {}, nil
-}
-
-func (r scriptedRoom) await(_ context.Context, done <-chan struct{}) error {
-	if r.refuse != nil {
-		return r.refuse
-	}
-	close(r.joined)
-	<-done
-	return nil
 }
