@@ -84,7 +84,11 @@ func (d deviceHiveIssuer) signer(ctx context.Context) (signer *devicehive.Signer
 		key = "secret"
 	}
 	secretKey := types.NamespacedName{Namespace: d.secretNamespace(), Name: ref.Name}
-	read, err := d.signers.share(ctx, secretKey.String()+" "+key, nil, func() (readVersion[signingKey], error) {
+	if v, current := d.signers.lookup(ctx, secretKey); current && v.value.dataKey == key {
+		return v.value.signer, ref.Name, v.resourceVersion, nil
+	}
+	// Errors name the issuer: issuers sharing a key Secret read it each.
+	read, err := d.signers.share(ctx, secretKey, d.issuer.String()+" "+key, nil, func() (readVersion[signingKey], error) {
 		return d.readSigner(ctx, secretKey, key)
 	})
 	return read.value.signer, ref.Name, read.resourceVersion, err

@@ -117,9 +117,11 @@ func (c issuerController[T]) Reconcile(ctx context.Context, req ctrl.Request) (r
 	ready, err = c.r.check(ctx, issuer, obj.GetNamespace(), obj.GetIssuerStatus())
 	// A stalled issuer is looked at again at the next check too: the remote system
 	// may have been fixed (a DeviceHive deployed behind an ingress that answered 404).
+	// A new error: the one found may be shared with tokens reading the same
+	// Secret.
 	var stalled *reconcile.Stalling
 	if errors.As(err, &stalled) && stalled.RetryAfter == 0 {
-		stalled.RetryAfter = c.r.CheckInterval
+		err = reconcile.StallAndRetry(stalled.Reason, c.r.CheckInterval, err)
 	}
 	return ctrl.Result{}, err
 }

@@ -76,6 +76,30 @@ func TestPersonalTokens_TokensMintedAtOnceAskWhoTheCredentialsAreOnce(t *testing
 	g.Expect(e.awx.Calls(awxtest.KindMe)).To(Equal(2), "the issuer's check, and who ci-bot-login belongs to, asked once for 6 mints by 2 workers")
 }
 
+// A credentials Secret fixed while a token asks AWX who the broken ones
+// belong to: the tokens the fix wakes read the fixed Secret, rather than wait
+// for the answer about the broken one and stall on it.
+func TestPersonalTokens_AFixDuringAnotherTokensCheckIsRead(t *testing.T) {
+	g := NewWithT(t)
+	e := newPTEnv(t, awxtest.FlavorController, nil)
+	e.setCredentials(awxPassword + "-wrong")
+	defer e.startManager()()
+	first, second := e.personalToken("first", nil), e.personalToken("second", nil)
+	for _, pt := range []*tokensv1alpha1.PersonalToken{first, second} {
+		g.Eventually(func() string { return readyReason(t, pt) }, 20*time.Second).Should(Equal(tokensv1alpha1.AuthenticationFailedReason))
+	}
+
+	asked := e.awx.Calls(awxtest.KindMe)
+	// Slow, within the operator's 5 s remote timeout: the answer is a refusal.
+	e.awx.DelayNext(awxtest.KindMe, 3*time.Second)
+	rotateAt(g, first, "asks slowly")
+	g.Eventually(func() int { return e.awx.Calls(awxtest.KindMe) }, 20*time.Second).Should(BeNumerically(">", asked))
+	e.setCredentials(awxPassword)
+	// Well before the 10 minutes after which refused credentials are tried again.
+	e.waitReady(second)
+	e.waitReady(first)
+}
+
 // setCredentials writes ci-bot's credentials Secret with password.
 func (e *ptEnv) setCredentials(password string) {
 	e.t.Helper()

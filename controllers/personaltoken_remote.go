@@ -78,8 +78,9 @@ func (k *personalTokenKind) identify(ctx context.Context, pt *tokensv1alpha1.Per
 	if v, current := k.r.credentials.lookup(ctx, key); current && v.value.knows(endpoint) {
 		return v, nil
 	}
-	flight := fmt.Sprintf("%s %s %s %s %s", key, st.issuer, endpoint.URL, endpoint.API, failed)
-	return k.r.credentials.share(ctx, flight, k.room(pt, st), func() (readVersion[awxCredentials], error) {
+	// The issuer's generation stands for its TLS settings.
+	purpose := fmt.Sprintf("%s@%d %s %s %s", st.issuer, st.issuer.generation, endpoint.URL, endpoint.API, failed)
+	return k.r.credentials.share(ctx, key, purpose, k.room(pt, st), func() (readVersion[awxCredentials], error) {
 		read, err := k.credentials(ctx, pt)
 		if err != nil || read.value.knows(endpoint) {
 			return read, err
@@ -94,8 +95,9 @@ func (k *personalTokenKind) identify(ctx context.Context, pt *tokensv1alpha1.Per
 		}
 		// Under the version read: if another one was remembered since, the
 		// next lookup sees the difference and reads the Secret again.
-		read.value = read.value.withLearnt(endpoint, client.Learnt())
-		k.r.credentials.remember(key, read.resourceVersion, read.value)
+		read.value = k.r.credentials.update(key, read.resourceVersion, read.value, func(v awxCredentials) awxCredentials {
+			return v.withLearnt(endpoint, client.Learnt())
+		})
 		return read, nil
 	})
 }
@@ -151,12 +153,8 @@ func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.
 			fmt.Errorf("credentials Secret %q has neither username and password nor token", key.Name))
 	}
 	// Labelling the Secret made a version of it with the same data.
-	if v, same := k.r.credentials.remembered(key, secret.ResourceVersion); same {
-		return v, nil
-	}
-	read := readVersion[awxCredentials]{resourceVersion: secret.ResourceVersion, value: awxCredentials{creds: creds}}
-	k.r.credentials.remember(key, read.resourceVersion, read.value)
-	return read, nil
+	return readVersion[awxCredentials]{resourceVersion: secret.ResourceVersion,
+		value: k.r.credentials.keep(key, secret.ResourceVersion, awxCredentials{creds: creds})}, nil
 }
 
 // checkUser refuses credentials that belong to another user than spec.user: AWX

@@ -30,7 +30,7 @@ func finishReconcile(ctx context.Context, obj reconcile.Object, patcher *reconci
 	clk clock.PassiveClock, o outcome) (ctrl.Result, error) {
 	if token, ok := obj.(tokenObject); ok {
 		countFailures(token.GetTokenStatus(), clk, o.err)
-		backOffRemoteWaits(token.GetTokenStatus(), o.err)
+		o.err = backOffRemoteWaits(token.GetTokenStatus(), o.err)
 	}
 	reconcile.Summarize(obj, o.err, o.ready)
 	err := o.err
@@ -57,15 +57,17 @@ func countFailures(status *tokensv1alpha1.TokenStatus, clk clock.PassiveClock, e
 
 // backOffRemoteWaits makes a remote system's Retry-After a floor, not the pace:
 // a server that keeps answering "retry in a second" is asked again no sooner
-// than the failures' exponential backoff, as any other failure would be.
-func backOffRemoteWaits(status *tokensv1alpha1.TokenStatus, err error) {
+// than the failures' exponential backoff, as any other failure would be. It
+// wraps err rather than change it: tokens sharing a Secret share the errors of
+// reading it.
+func backOffRemoteWaits(status *tokensv1alpha1.TokenStatus, err error) error {
 	var waiting *reconcile.Waiting
 	if !errors.As(err, &waiting) || waiting.Reason != tokensv1alpha1.RemoteErrorReason {
-		return
+		return err
 	}
 	backoff := failureBackoff.max
 	if n := status.FailedIssuanceAttempts; n < 20 {
 		backoff = min(failureBackoff.base<<max(n-1, 0), failureBackoff.max)
 	}
-	waiting.RequeueAfter = max(waiting.RequeueAfter, backoff)
+	return reconcile.Wait(waiting.Reason, max(waiting.RequeueAfter, backoff), err)
 }

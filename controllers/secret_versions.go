@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -64,13 +65,18 @@ func (c *secretVersions[T]) lookup(ctx context.Context, key types.NamespacedName
 	if !ok {
 		return readVersion[T]{}, false
 	}
-	// A Secret just labelled may not be in the cache yet: a miss, not a reason
-	// to forget it.
+	shown := c.shown(ctx, key)
+	return v, shown != "" && v.resourceVersion == shown
+}
+
+// shown is the version of Secret key the credentials cache shows, empty when
+// it does not hold the Secret: one just labelled may not be in it yet.
+func (c *secretVersions[T]) shown(ctx context.Context, key types.NamespacedName) string {
 	meta := metadataOf("Secret")
 	if err := c.current.Get(ctx, key, meta); err != nil {
-		return readVersion[T]{}, false
+		return ""
 	}
-	return v, v.resourceVersion == meta.ResourceVersion
+	return meta.ResourceVersion
 }
 
 // remembered returns what was made of version resourceVersion of Secret key,
@@ -93,51 +99,91 @@ func (c *secretVersions[T]) last(key types.NamespacedName) (readVersion[T], bool
 	return seen.(readVersion[T]), true
 }
 
-// share runs read once for the callers that ask for the same flight while it
-// runs: without it, every worker reconciling a token that shares a Secret
-// reads it, and does what follows from it, before the first has remembered
-// it. When read calls a remote system, every caller takes room with it first
-// (take, RemoteBudget) and holds it until read lands, whether it runs read or
-// waits for it: an issuer that hangs holds no more workers than its room. A
-// nil take takes nothing; a nil secretVersions runs read.
-func (c *secretVersions[T]) share(ctx context.Context, name string, take func(context.Context) (release func(), err error),
-	read func() (readVersion[T], error)) (readVersion[T], error) {
+// share runs read once for the callers that need Secret key, for the same
+// purpose, while it runs: without it, every worker reconciling a token that
+// shares a Secret reads it, and does what follows from it, before the first
+// has remembered it. A read serves the version of the Secret the cache showed
+// when it began: a caller woken by a change starts a read of its own. When
+// read calls a remote system, every caller takes room with it first (take,
+// RemoteBudget) and holds it until read lands, whether it runs read or waits
+// for it: an issuer that hangs holds no more workers than its room. A nil take
+// takes nothing; a nil secretVersions runs read.
+func (c *secretVersions[T]) share(ctx context.Context, key types.NamespacedName, purpose string,
+	take func(context.Context) (release func(), err error), read func() (readVersion[T], error)) (readVersion[T], error) {
+	if c == nil {
+		return runHolding(ctx, take, read)
+	}
+	shown := c.shown(ctx, key)
+	name := func(version string) string { return fmt.Sprintf("%s@%s %s", key, version, purpose) }
+	// A caller that finds a read under way waits for that one, even if it
+	// lands while the caller waits for room. A read begun before the cache
+	// showed the Secret labels it, and reads the version the label made: a
+	// caller that sees that version takes it.
+	f, found := c.flight(name(shown), false)
+	var unlabelled *flight[T]
+	if !found && shown != "" {
+		unlabelled, _ = c.flight(name(""), false)
+	}
 	if take != nil {
-		// A caller that finds a read under way waits for that one, even if
-		// it lands while the caller waits for room.
-		f, found := c.flight(name, false)
 		release, err := take(ctx)
 		if err != nil {
 			return readVersion[T]{}, err
 		}
 		defer release()
-		if found {
-			return f.wait(ctx)
+	}
+	if unlabelled != nil {
+		if v, err := unlabelled.wait(ctx); v.resourceVersion == shown {
+			return v, err
 		}
 	}
-	if c == nil {
-		return read()
+	for {
+		if !found {
+			f, found = c.flight(name(shown), true)
+		}
+		if !found {
+			return c.run(name(shown), f, read)
+		}
+		v, err := f.wait(ctx)
+		// A read that ended with its reader's context, not with ours, is
+		// run again.
+		if ctx.Err() != nil || !(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			return v, err
+		}
+		found = false
 	}
-	f, found := c.flight(name, true)
-	if found {
-		return f.wait(ctx)
-	}
+}
+
+// run runs read as flight f, named name, for those waiting for it.
+func (c *secretVersions[T]) run(name string, f *flight[T], read func() (readVersion[T], error)) (readVersion[T], error) {
 	defer func() {
 		c.mu.Lock()
 		delete(c.flights, name)
 		c.mu.Unlock()
 		close(f.done)
 	}()
+	// What the others get if read panics.
+	f.err = errReadUnfinished
 	f.value, f.err = read()
 	return f.value, f.err
+}
+
+var errReadUnfinished = errors.New("reading a Secret shared with other tokens failed: it is read again on the next attempt")
+
+// runHolding runs read holding room taken with take, if any.
+func runHolding[T any](ctx context.Context, take func(context.Context) (func(), error), read func() (readVersion[T], error)) (readVersion[T], error) {
+	if take != nil {
+		release, err := take(ctx)
+		if err != nil {
+			return readVersion[T]{}, err
+		}
+		defer release()
+	}
+	return read()
 }
 
 // flight returns the read under way named name, if any, and found; or, when
 // start, a new one for the caller to run.
 func (c *secretVersions[T]) flight(name string, start bool) (f *flight[T], found bool) {
-	if c == nil {
-		return nil, false
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if f, found = c.flights[name]; found || !start {
@@ -156,6 +202,31 @@ func (f *flight[T]) wait(ctx context.Context) (readVersion[T], error) {
 	case <-ctx.Done():
 		return readVersion[T]{}, ctx.Err()
 	}
+}
+
+// keep records value as version resourceVersion of Secret key, unless that
+// version is remembered, and returns what is: a Secret read again at the
+// version read before keeps what followed from it.
+func (c *secretVersions[T]) keep(key types.NamespacedName, resourceVersion string, value T) T {
+	return c.update(key, resourceVersion, value, func(v T) T { return v })
+}
+
+// update records change applied to what is remembered of version
+// resourceVersion of Secret key, or to value when another version (or none)
+// is, and returns it: reads of the same version for other purposes (AWX
+// endpoints) each add what they learnt.
+func (c *secretVersions[T]) update(key types.NamespacedName, resourceVersion string, value T, change func(T) T) T {
+	if c == nil {
+		return change(value)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, same := c.remembered(key, resourceVersion); same {
+		value = v.value
+	}
+	value = change(value)
+	c.remember(key, resourceVersion, value)
+	return value
 }
 
 // remember records value as what was made of the version resourceVersion of

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -60,18 +63,26 @@ func (r *secretReads) of(name string) int {
 }
 
 // Callers that need a Secret while another reads it wait for that read,
-// holding room with the issuer; one that gets no room gives up.
+// holding room with the issuer until it lands; one that gets no room gives up,
+// and one that sees another version of the Secret reads it itself.
 func TestSecretVersions_ShareOneReadUnderWay(t *testing.T) {
 	g := NewWithT(t)
-	versions := newSecretVersions[string](nil)
-	reads, started, release := 0, make(chan struct{}), make(chan struct{})
+	shown := &shownVersion{version: "7"}
+	versions := newSecretVersions[string](shown)
+	key := types.NamespacedName{Namespace: "ci", Name: "signing-key"}
+	var reads atomic.Int32
+	started, release := make(chan struct{}), make(chan struct{})
 	read := func() (readVersion[string], error) {
-		reads++
+		n := reads.Add(1)
 		close(started)
 		<-release
-		return readVersion[string]{resourceVersion: fmt.Sprint(reads), value: "key"}, nil
+		return readVersion[string]{resourceVersion: fmt.Sprint(n), value: "key"}, nil
 	}
-	free := func(context.Context) (func(), error) { return func() {}, nil }
+	var held atomic.Int32
+	room := func(context.Context) (func(), error) {
+		held.Add(1)
+		return func() { held.Add(-1) }, nil
+	}
 	busy := fmt.Errorf("the issuer has no room")
 	full := func(context.Context) (func(), error) { return nil, busy }
 	type result struct {
@@ -79,33 +90,141 @@ func TestSecretVersions_ShareOneReadUnderWay(t *testing.T) {
 		err error
 	}
 	first := make(chan result)
-	go func() { v, err := versions.share(ctx, "signing-key", free, read); first <- result{v, err} }()
+	go func() { v, err := versions.share(ctx, key, "sign", room, read); first <- result{v, err} }()
 	<-started
 
-	_, err := versions.share(ctx, "signing-key", full, read)
+	_, err := versions.share(ctx, key, "sign", full, read)
 	g.Expect(err).To(MatchError(busy), "no room: given up without waiting")
 
 	// Room taken means the read under way was found: the caller waits for it.
-	roomTaken, waiting := make(chan struct{}), make(chan result)
+	joined, waiting := make(chan struct{}), make(chan result)
 	go func() {
-		v, err := versions.share(ctx, "signing-key", func(context.Context) (func(), error) {
-			close(roomTaken)
-			return func() {}, nil
+		v, err := versions.share(ctx, key, "sign", func(ctx context.Context) (func(), error) {
+			defer close(joined)
+			return room(ctx)
 		}, read)
 		waiting <- result{v, err}
 	}()
-	<-roomTaken
+	<-joined
+	g.Consistently(held.Load).Should(BeEquivalentTo(2), "both hold room until the read lands")
 	close(release)
 	want := result{v: readVersion[string]{resourceVersion: "1", value: "key"}}
 	g.Expect(<-first).To(Equal(want))
 	g.Expect(<-waiting).To(Equal(want), "the first read's result")
-	g.Expect(reads).To(Equal(1))
+	g.Expect(reads.Load()).To(BeEquivalentTo(1))
+	g.Expect(held.Load()).To(BeEquivalentTo(0))
 
 	started = make(chan struct{})
-	_, err = versions.share(ctx, "signing-key", full, read)
+	_, err = versions.share(ctx, key, "sign", full, read)
 	g.Expect(err).To(MatchError(busy))
-	g.Expect(reads).To(Equal(1), "not read without room")
-	v, err := versions.share(ctx, "signing-key", nil, read)
+	g.Expect(reads.Load()).To(BeEquivalentTo(1), "not read without room")
+	v, err := versions.share(ctx, key, "sign", nil, read)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(v.resourceVersion).To(Equal("2"), "a read once the last has landed is a new one")
+
+	// A caller that sees a changed Secret does not take the read of the one
+	// before.
+	started, release = make(chan struct{}), make(chan struct{})
+	go func() { v, err := versions.share(ctx, key, "sign", room, read); first <- result{v, err} }()
+	<-started
+	shown.set("8")
+	started = make(chan struct{})
+	go func() { <-started; close(release) }()
+	v, err = versions.share(ctx, key, "sign", room, read)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(v.resourceVersion).To(Equal("4"), "read for the new version")
+	g.Expect((<-first).v.resourceVersion).To(Equal("3"))
+}
+
+// The first read of a Secret labels it, so that the cache shows it, at the
+// version the label made: a caller that sees that version while the read is
+// under way waits for it rather than read it again.
+func TestSecretVersions_TheLabelledVersionIsTheFirstReads(t *testing.T) {
+	g := NewWithT(t)
+	shown := &shownVersion{}
+	versions := newSecretVersions[string](shown)
+	key := types.NamespacedName{Namespace: "ci", Name: "ci-bot-login"}
+	var reads atomic.Int32
+	started, release := make(chan struct{}), make(chan struct{})
+	first := make(chan readVersion[string])
+	go func() {
+		v, _ := versions.share(ctx, key, "identify", nil, func() (readVersion[string], error) {
+			reads.Add(1)
+			close(started)
+			<-release
+			return readVersion[string]{resourceVersion: "8", value: "ci-bot"}, nil
+		})
+		first <- v
+	}()
+	<-started
+	shown.set("8")
+	joined, waiting := make(chan struct{}), make(chan readVersion[string])
+	go func() {
+		v, _ := versions.share(ctx, key, "identify", func(context.Context) (func(), error) {
+			close(joined)
+			return func() {}, nil
+		}, func() (readVersion[string], error) {
+			reads.Add(1)
+			return readVersion[string]{resourceVersion: "8", value: "read again"}, nil
+		})
+		waiting <- v
+	}()
+	<-joined
+	close(release)
+	g.Expect(<-first).To(Equal(readVersion[string]{resourceVersion: "8", value: "ci-bot"}))
+	g.Expect(<-waiting).To(Equal(readVersion[string]{resourceVersion: "8", value: "ci-bot"}))
+	g.Expect(reads.Load()).To(BeEquivalentTo(1))
+}
+
+// A read that panics leaves those waiting for it an error, not an empty result.
+func TestSecretVersions_AReadThatPanicsFailsItsWaiters(t *testing.T) {
+	g := NewWithT(t)
+	versions := newSecretVersions[string](&shownVersion{version: "7"})
+	key := types.NamespacedName{Namespace: "ci", Name: "signing-key"}
+	started, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer func() { _ = recover() }()
+		_, _ = versions.share(ctx, key, "sign", nil, func() (readVersion[string], error) {
+			close(started)
+			<-release
+			panic("the read broke")
+		})
+	}()
+	<-started
+	joined := make(chan struct{})
+	waiter := make(chan error)
+	go func() {
+		_, err := versions.share(ctx, key, "sign", func(context.Context) (func(), error) {
+			close(joined)
+			return func() {}, nil
+		}, func() (readVersion[string], error) { return readVersion[string]{resourceVersion: "again"}, nil })
+		waiter <- err
+	}()
+	<-joined
+	close(release)
+	g.Expect(<-waiter).To(MatchError(errReadUnfinished))
+}
+
+// shownVersion is the credentials cache as secretVersions asks it: which
+// version of a Secret it shows, if it holds it.
+type shownVersion struct {
+	cache.Cache
+	mu      sync.Mutex
+	version string
+}
+
+func (s *shownVersion) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.version == "" {
+		return apierrors.NewNotFound(corev1.Resource("secrets"), key.Name)
+	}
+	obj.SetResourceVersion(s.version)
+	return nil
+}
+
+func (s *shownVersion) set(version string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version = version
 }

@@ -96,8 +96,7 @@ func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
 				// Nothing is being minted until the user acts.
 				reconcile.Delete(obj, tokensv1alpha1.IssuingCondition)
 			}
-			l.keepUpWhileStalled(ctx, obj, st, stalled)
-			return err
+			return l.keepUpWhileStalled(ctx, obj, st, err, stalled)
 		}
 	}
 	return st.deferredErr
@@ -107,8 +106,9 @@ func (l lifecycle[T, M]) run(ctx context.Context, obj T, st *tokenState) error {
 // wait for the user: replaced tokens whose time has come are still revoked (by
 // the consumers' state as last recorded, if it is that of what the Secret holds
 // now), and the token is looked at again at its next revocation or renewal at
-// the latest.
-func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *tokenState, stalled *reconcile.Stalling) {
+// the latest: err, which stalled is in, wrapped with that time. stalled is not
+// changed, as tokens sharing a Secret share the errors of reading it.
+func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *tokenState, err error, stalled *reconcile.Stalling) error {
 	status := obj.GetTokenStatus()
 	if r, revokes := l.kind.(revoker[T]); revokes && !st.revokeTried && st.issuer.block() == l.kind.issuerBlock() {
 		// Consumers recorded for other content (a recovered mint committed, and a
@@ -128,7 +128,7 @@ func (l lifecycle[T, M]) keepUpWhileStalled(ctx context.Context, obj T, st *toke
 	if !at.After(l.Clock.Now()) {
 		renewal = 0
 	}
-	stalled.RetryAfter = reconcile.LowestRequeue(stalled.RetryAfter, reconcile.LowestRequeue(renewal, st.nextRevoke))
+	return reconcile.StallAndRetry(stalled.Reason, reconcile.LowestRequeue(stalled.RetryAfter, reconcile.LowestRequeue(renewal, st.nextRevoke)), err)
 }
 
 // heldVersion is the version of what the Secret holds now: as this reconcile

@@ -118,8 +118,6 @@ func personalTokenTest() kindTest {
 	}
 }
 
-// personalToken asks for a read and write token of ci-bot from the TokenIssuer
-// issuer, with the credentials in Secret credentials.
 // batchCredentials names the credentials Secret of the issuerBusy scenario's
 // token n: the third shares the usual one.
 func batchCredentials(n int) string {
@@ -129,6 +127,8 @@ func batchCredentials(n int) string {
 	return awxCredentials
 }
 
+// personalToken asks for a read and write token of ci-bot from the TokenIssuer
+// issuer, with the credentials in Secret credentials.
 func personalToken(namespace, name, issuer, credentials string) *tokensv1alpha1.PersonalToken {
 	return &tokensv1alpha1.PersonalToken{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
