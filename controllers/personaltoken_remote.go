@@ -123,9 +123,9 @@ func (k *personalTokenKind) room(pt *tokensv1alpha1.PersonalToken, st *tokenStat
 
 // credentials returns the credentials of a PersonalToken, with the version of
 // the Secret that holds them and what was learnt with them, only when a remote
-// call is due. The Secret is not one
-// the operator owns: it is read from the API server, unless the version the
-// credentials cache shows was read before (secretVersions).
+// call is due. The Secret is not one the operator owns: it is read from the API
+// server, unless the version the credentials cache shows was read before
+// (secretVersions).
 func (k *personalTokenKind) credentials(ctx context.Context, pt *tokensv1alpha1.PersonalToken) (readVersion[awxCredentials], error) {
 	key := credentialsKey(pt)
 	if v, current := k.r.credentials.lookup(ctx, key); current {
